@@ -1,0 +1,92 @@
+# dentops: set-up, checks and demo. See docs/development.md.
+#
+#   make test    lint + types + import contracts, then pytest (SQLite and a throwaway PostgreSQL)
+#   make demo    build a demo practice under data/demo
+#
+# Needs only python3 (3.11) and network access to PyPI on first run; everything else is installed
+# into .tools/ (uv) and .venv/ (the locked project environment).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+# Version-named stamp: bumping UV_VERSION reinstalls uv into .tools.
+UV_STAMP := .tools/.uv-$(UV_VERSION)
+VENV := .venv
+VENV_STAMP := $(VENV)/.dentops-synced
+
+PYTEST_ARGS ?=
+# mypy fails on a missing path, so check whichever of these exist.
+MYPY_PATHS := $(wildcard core_app tests bench)
+
+# uv: project environment in ./.venv, the system Python (never a downloaded one), copied files
+# (the uv cache may be on another filesystem).
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+# Nothing phones home: with these only loopback connections remain (see shared STACK.md).
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+export STREAMLIT_SERVER_HEADLESS := true
+
+.PHONY: help venv test lint pytest demo clean
+
+help:
+	@echo "make venv    create/refresh .venv from uv.lock (skipped when up to date)"
+	@echo "make test    lint, then pytest against SQLite and a throwaway PostgreSQL"
+	@echo "make lint    ruff check, ruff format --check, mypy, lint-imports"
+	@echo "make pytest  pytest only (PYTEST_ARGS='-n 2 -k name' to pass options)"
+	@echo "make demo    dentops demo --data-dir data/demo"
+	@echo "make clean   remove .venv, .tools and caches (keeps data/ and artifacts/)"
+
+venv: $(VENV_STAMP)
+
+$(UV_STAMP):
+	test -x .tools/bin/python || $(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	rm -f .tools/.uv-*
+	touch $@
+
+# Re-synced when the lock or pyproject.toml changes; core_app is installed editable, so code
+# changes need no re-sync.
+$(VENV_STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	$(UV) sync --frozen
+	touch $@
+
+# Runs every check and reports all failures before failing.
+lint: $(VENV_STAMP)
+	@status=0; \
+	for check in "ruff check ." "ruff format --check ." "mypy $(MYPY_PATHS)" "lint-imports --no-logo"; do \
+		echo "==> $$check"; \
+		$(VENV)/bin/$$check || status=1; \
+	done; \
+	exit $$status
+
+# Tests see DENTOPS_TEST_POSTGRES_URL for a fresh PostgreSQL cluster, removed afterwards.
+PYTEST_CMD = scripts/with-postgres.sh $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+pytest: $(VENV_STAMP)
+	$(PYTEST_CMD)
+
+# Lint first (fails fast, before any test runs), then the tests.
+test: lint
+	$(PYTEST_CMD)
+
+demo: $(VENV_STAMP)
+	$(VENV)/bin/dentops demo --data-dir data/demo
+
+clean:
+	rm -rf $(VENV) .tools .prefect .pytest_cache .mypy_cache .ruff_cache .hypothesis \
+		.import_linter_cache dbt_project/target dbt_project/logs
+	find . \( -path ./.git -o -path ./data -o -path ./artifacts \) -prune \
+		-o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""dentops operational core: the system of record for appointments and payments."""

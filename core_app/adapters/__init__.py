@@ -1,0 +1,1 @@
+"""Adapters: ORM mapping, repositories, encryption, password hashing, database engines."""

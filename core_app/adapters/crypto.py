@@ -1,0 +1,120 @@
+"""Key material: authenticated encryption of patient data and keyed pseudonyms.
+
+Ciphertexts carry the id of the key that made them (`v1.<key id>.<base64>`), so keys can be
+rotated: new writes use the active key, old keys still decrypt until they are retired.
+The column name is bound in as associated data, so a value copied into another column fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_PREFIX = "v1"
+
+
+class KeyMaterialError(Exception):
+    """Key material is missing or does not fit the data."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text.encode())
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    encryption_keys: dict[str, bytes]
+    active_key_id: str
+    pseudonym_key: bytes
+
+    def encrypt(self, plaintext: str, *, field: str) -> str:
+        nonce = os.urandom(12)
+        key = self.encryption_keys[self.active_key_id]
+        sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), field.encode())
+        return f"{_PREFIX}.{self.active_key_id}.{_b64(nonce + sealed)}"
+
+    def decrypt(self, token: str, *, field: str) -> str:
+        prefix, key_id, body = token.split(".", 2)
+        if prefix != _PREFIX or key_id not in self.encryption_keys:
+            raise KeyMaterialError(f"no key {key_id!r} to decrypt {field}")
+        raw = _unb64(body)
+        try:
+            plain = AESGCM(self.encryption_keys[key_id]).decrypt(raw[:12], raw[12:], field.encode())
+        except InvalidTag as exc:
+            raise KeyMaterialError(f"{field} failed authentication (tampered or wrong key)") from exc
+        return plain.decode()
+
+    def pseudonym(self, kind: str, value: int | str) -> str:
+        """A stable keyed pseudonym: the same id gives the same token, not reversible."""
+        digest = hmac.new(self.pseudonym_key, f"{kind}:{value}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "encryption_keys": {k: _b64(v) for k, v in self.encryption_keys.items()},
+                "active_key_id": self.active_key_id,
+                "pseudonym_key": _b64(self.pseudonym_key),
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def generate(cls) -> KeyRing:
+        key_id = f"k{secrets.token_hex(4)}"
+        return cls({key_id: AESGCM.generate_key(256)}, key_id, secrets.token_bytes(32))
+
+    @classmethod
+    def from_json(cls, text: str) -> KeyRing:
+        data = json.loads(text)
+        return cls(
+            encryption_keys={k: _unb64(v) for k, v in data["encryption_keys"].items()},
+            active_key_id=data["active_key_id"],
+            pseudonym_key=_unb64(data["pseudonym_key"]),
+        )
+
+
+def create_key_file(path: Path) -> KeyRing:
+    """Write a fresh key ring readable by the owner only; never overwrite existing keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ring = KeyRing.generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(ring.to_json())
+    return ring
+
+
+def load_key_file(path: Path) -> KeyRing:
+    if not path.exists():
+        raise KeyMaterialError(f"key file {path} is missing; run `dentops init` first")
+    if path.stat().st_mode & 0o077:
+        raise KeyMaterialError(f"key file {path} is readable by others; run `chmod 600 {path}`")
+    return KeyRing.from_json(path.read_text())
+
+
+_installed: KeyRing | None = None
+
+
+def install_keyring(ring: KeyRing) -> None:
+    """Make `ring` the one the encrypted column types use in this process."""
+    global _installed
+    _installed = ring
+
+
+def installed_keyring() -> KeyRing:
+    if _installed is None:
+        raise KeyMaterialError("no key ring installed; the application was not bootstrapped")
+    return _installed

@@ -1,0 +1,72 @@
+"""Database engines: SQLite in WAL mode with up-front write locks, PostgreSQL serializable.
+
+SQLite: every transaction starts with `BEGIN IMMEDIATE`, so writers queue for the one write
+lock instead of failing when they upgrade from read to write. PostgreSQL: every transaction
+runs SERIALIZABLE, with exclusion constraints as a second line of defence; a serialization
+failure is retried by the service layer (see `is_retryable`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+#: PostgreSQL SQLSTATEs that a fresh attempt of the same use case can get past
+_RETRYABLE_SQLSTATES = {
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+    "23505",  # unique_violation: a concurrent twin committed first (e.g. idempotency key)
+    "23P01",  # exclusion_violation: a concurrent booking took the slot first
+    "55P03",  # lock_not_available
+}
+
+
+def make_engine(url: str, *, busy_timeout_s: float = 60.0) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, busy_timeout_s)
+    return create_engine(
+        url, isolation_level="SERIALIZABLE", pool_pre_ping=True, pool_size=5, max_overflow=5
+    )
+
+
+def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take transaction control from the driver so that BEGIN IMMEDIATE is ours to emit
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a fresh attempt of the whole use case may succeed (or fail cleanly)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _RETRYABLE_SQLSTATES
+    return isinstance(error, OperationalError) and "locked" in str(error.orig).lower()
+
+
+def backend_name(engine: Engine) -> str:
+    return engine.dialect.name

@@ -1,0 +1,198 @@
+"""Repositories: load and add domain objects; queries stay in SQL, rules stay in the domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core_app.adapters import orm
+from core_app.domain.appointment import ACTIVE_STATUSES, Appointment
+from core_app.domain.audit import AuditEntry
+from core_app.domain.billing import Charge, Payment
+from core_app.domain.idempotency import IdempotencyRecord
+from core_app.domain.patient import Patient
+from core_app.domain.practice import Chair, Clinic, Procedure, Provider
+from core_app.domain.staff import StaffUser
+
+T = TypeVar("T")
+
+
+class Repository(Generic[T]):
+    """Add and get by primary key; subclasses add the lookups their use cases need."""
+
+    entity: type[T]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: T) -> T:
+        self.session.add(obj)
+        self.session.flush()  # assigns the id now, and surfaces constraint errors here
+        return obj
+
+    def get(self, entity_id: int, *, for_update: bool = False) -> T | None:
+        return self.session.get(self.entity, entity_id, with_for_update=for_update)
+
+
+class ClinicRepository(Repository[Clinic]):
+    entity = Clinic
+
+    def by_name(self, name: str) -> Clinic | None:
+        return self.session.scalars(select(Clinic).where(orm.clinics.c.name == name)).first()
+
+    def list(self) -> Sequence[Clinic]:
+        return self.session.scalars(select(Clinic).order_by(orm.clinics.c.clinic_id)).all()
+
+
+class ProviderRepository(Repository[Provider]):
+    entity = Provider
+
+    def list(self) -> Sequence[Provider]:
+        return self.session.scalars(select(Provider).order_by(orm.providers.c.provider_id)).all()
+
+
+class ChairRepository(Repository[Chair]):
+    entity = Chair
+
+    def for_clinic(self, clinic_id: int) -> Sequence[Chair]:
+        query = select(Chair).where(orm.chairs.c.clinic_id == clinic_id).order_by(orm.chairs.c.chair_id)
+        return self.session.scalars(query).all()
+
+
+class ProcedureRepository(Repository[Procedure]):
+    entity = Procedure
+
+    def by_codes(self, clinic_id: int, codes: Sequence[str]) -> list[Procedure]:
+        query = select(Procedure).where(
+            orm.procedures.c.clinic_id == clinic_id, orm.procedures.c.code.in_(codes)
+        )
+        return list(self.session.scalars(query))
+
+    def for_clinic(self, clinic_id: int) -> Sequence[Procedure]:
+        query = (
+            select(Procedure)
+            .where(orm.procedures.c.clinic_id == clinic_id)
+            .order_by(orm.procedures.c.code)
+        )
+        return self.session.scalars(query).all()
+
+
+class PatientRepository(Repository[Patient]):
+    entity = Patient
+
+    def for_clinic(self, clinic_id: int, *, limit: int, offset: int = 0) -> Sequence[Patient]:
+        query = (
+            select(Patient)
+            .where(orm.patients.c.clinic_id == clinic_id)
+            .order_by(orm.patients.c.patient_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return self.session.scalars(query).all()
+
+    def by_ids(self, patient_ids: Sequence[int]) -> dict[int, Patient]:
+        if not patient_ids:
+            return {}
+        query = select(Patient).where(orm.patients.c.patient_id.in_(set(patient_ids)))
+        return {p.patient_id: p for p in self.session.scalars(query) if p.patient_id is not None}
+
+
+class StaffUserRepository(Repository[StaffUser]):
+    entity = StaffUser
+
+    def by_username(self, username: str) -> StaffUser | None:
+        query = select(StaffUser).where(orm.staff_users.c.username == username)
+        return self.session.scalars(query).first()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(orm.staff_users)) or 0
+
+
+class AppointmentRepository(Repository[Appointment]):
+    entity = Appointment
+
+    def overlapping(
+        self,
+        *,
+        start_at: datetime,
+        end_at: datetime,
+        provider_id: int,
+        chair_id: int,
+        patient_id: int,
+    ) -> Sequence[Appointment]:
+        """Active appointments on the provider, chair or patient that overlap [start, end)."""
+        t = orm.appointments.c
+        query = select(Appointment).where(
+            t.status.in_(ACTIVE_STATUSES),
+            t.start_at < end_at,
+            t.end_at > start_at,
+            or_(t.provider_id == provider_id, t.chair_id == chair_id, t.patient_id == patient_id),
+        )
+        return self.session.scalars(query).all()
+
+    def has_active_overbook(self, appointment_id: int) -> bool:
+        t = orm.appointments.c
+        query = select(t.appointment_id).where(
+            t.overbook_of_appointment_id == appointment_id, t.status.in_(ACTIVE_STATUSES)
+        )
+        return self.session.execute(query.limit(1)).first() is not None
+
+    def in_window(
+        self, *, clinic_id: int, start_at: datetime, end_at: datetime
+    ) -> Sequence[Appointment]:
+        t = orm.appointments.c
+        query = (
+            select(Appointment)
+            .where(t.clinic_id == clinic_id, t.start_at < end_at, t.end_at > start_at)
+            .order_by(t.start_at, t.chair_id)
+        )
+        return self.session.scalars(query).all()
+
+    def for_patient(self, patient_id: int) -> Sequence[Appointment]:
+        t = orm.appointments.c
+        query = select(Appointment).where(t.patient_id == patient_id).order_by(t.start_at)
+        return self.session.scalars(query).all()
+
+
+class ChargeRepository(Repository[Charge]):
+    entity = Charge
+
+    def for_patient(self, patient_id: int) -> Sequence[Charge]:
+        t = orm.charges.c
+        query = select(Charge).where(t.patient_id == patient_id).order_by(t.charged_at, t.charge_id)
+        return self.session.scalars(query).all()
+
+
+class PaymentRepository(Repository[Payment]):
+    entity = Payment
+
+    def for_patient(self, patient_id: int) -> Sequence[Payment]:
+        t = orm.payments.c
+        query = select(Payment).where(t.patient_id == patient_id).order_by(t.received_at)
+        return self.session.scalars(query).all()
+
+
+class IdempotencyRepository(Repository[IdempotencyRecord]):
+    entity = IdempotencyRecord
+
+    def by_key(self, key: str) -> IdempotencyRecord | None:
+        query = select(IdempotencyRecord).where(orm.idempotency_keys.c.key == key)
+        return self.session.scalars(query).first()
+
+
+class AuditRepository:
+    """Append-only: no update, no delete (the database refuses them too)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, entries: Sequence[AuditEntry]) -> None:
+        self.session.add_all(entries)
+
+    def recent(self, *, limit: int) -> Sequence[AuditEntry]:
+        query = select(AuditEntry).order_by(orm.audit_entries.c.audit_id.desc()).limit(limit)
+        return self.session.scalars(query).all()

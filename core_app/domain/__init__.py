@@ -1,0 +1,1 @@
+"""Pure domain: entities, value objects and business rules. Standard library only."""

@@ -1,0 +1,117 @@
+"""Staff users, roles, the actor behind every service call, and what each role may do."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from core_app.domain.exceptions import PermissionDenied, ValidationError
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SCHEDULER = "scheduler"
+    FRONT_DESK = "front_desk"
+    PROVIDER = "provider"
+
+
+class Action(enum.StrEnum):
+    MANAGE_USERS = "manage_users"
+    SETUP_PRACTICE = "setup_practice"
+    READ_PRACTICE = "read_practice"
+    ADD_PATIENT = "add_patient"
+    READ_PATIENT = "read_patient"
+    BOOK = "book"
+    OVERBOOK = "overbook"
+    CONFIRM = "confirm"
+    CHECK_IN = "check_in"
+    COMPLETE = "complete"
+    MARK_NO_SHOW = "mark_no_show"
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+    READ_SCHEDULE = "read_schedule"
+    RECORD_PAYMENT = "record_payment"
+    REFUND = "refund"
+    READ_BALANCE = "read_balance"
+    IMPORT = "import"
+
+
+_ALL = frozenset(Role)
+_FRONT = frozenset({Role.ADMIN, Role.MANAGER, Role.FRONT_DESK})
+_SCHEDULING = frozenset({Role.ADMIN, Role.MANAGER, Role.SCHEDULER, Role.FRONT_DESK})
+
+#: deny by default: an action not listed here is refused for every role
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.SETUP_PRACTICE: frozenset({Role.ADMIN, Role.MANAGER}),
+    Action.READ_PRACTICE: _ALL,
+    Action.ADD_PATIENT: _SCHEDULING,
+    Action.READ_PATIENT: _ALL,
+    Action.BOOK: _SCHEDULING,
+    Action.OVERBOOK: frozenset({Role.ADMIN, Role.MANAGER, Role.SCHEDULER}),
+    Action.CONFIRM: _SCHEDULING,
+    Action.CHECK_IN: _FRONT,
+    Action.COMPLETE: _FRONT | {Role.PROVIDER},
+    Action.MARK_NO_SHOW: _FRONT,
+    Action.CANCEL: _SCHEDULING,
+    Action.RESCHEDULE: _SCHEDULING,
+    Action.READ_SCHEDULE: _ALL,
+    Action.RECORD_PAYMENT: _FRONT,
+    Action.REFUND: frozenset({Role.ADMIN, Role.MANAGER}),
+    Action.READ_BALANCE: _FRONT | {Role.SCHEDULER},
+    Action.IMPORT: frozenset({Role.ADMIN}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling a service: a staff user (or the system, for automatic work)."""
+
+    user_id: int | None
+    username: str
+    role: Role
+    clinic_id: int | None = None  # None: every clinic
+
+    def require(self, action: Action, *, clinic_id: int | None = None) -> None:
+        if self.role not in PERMISSIONS.get(action, frozenset()):
+            raise PermissionDenied(f"role {self.role} may not {action.replace('_', ' ')}")
+        if clinic_id is not None and self.clinic_id is not None and clinic_id != self.clinic_id:
+            raise PermissionDenied(f"user {self.username} has no access to clinic {clinic_id}")
+
+
+SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN)
+
+
+@dataclass(eq=False)
+class StaffUser:
+    username: str
+    role: Role
+    password_hash: str
+    clinic_id: int | None = None
+    is_active: bool = True
+    created_at: datetime | None = None
+    user_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not _USERNAME.match(self.username):
+            raise ValidationError(
+                "username must be 3-40 characters: lower-case letters, digits, . _ -,"
+                " starting with a letter"
+            )
+
+    def as_actor(self) -> Actor:
+        return Actor(
+            user_id=self.user_id, username=self.username, role=self.role, clinic_id=self.clinic_id
+        )
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 12:
+        raise ValidationError("password must have at least 12 characters")
+    if password.strip() != password:
+        raise ValidationError("password must not start or end with whitespace")

@@ -1,0 +1,92 @@
+"""Wiring: settings -> keys, engine, mappers, units of work. The one place that composes adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from core_app.adapters import migrate
+from core_app.adapters.crypto import KeyRing, create_key_file, install_keyring, load_key_file
+from core_app.adapters.db import backend_name, make_engine
+from core_app.adapters.orm import start_mappers
+from core_app.config import Settings
+from core_app.domain.staff import SYSTEM, Role
+from core_app.service_layer import users
+from core_app.service_layer.unit_of_work import Clock, UnitOfWork, system_clock
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    keyring: KeyRing
+    clock: Clock = system_clock
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory, clock=self.clock, retries=self.settings.transaction_retries
+        )
+
+    @property
+    def backend(self) -> str:
+        return backend_name(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def connect(settings: Settings, *, clock: Clock = system_clock) -> App:
+    start_mappers()
+    keyring = load_key_file(settings.key_file)
+    install_keyring(keyring)
+    engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return App(settings=settings, engine=engine, session_factory=factory, keyring=keyring, clock=clock)
+
+
+@dataclass(frozen=True)
+class InitReport:
+    database: str
+    key_file: str
+    created_keys: bool
+    schema_revision: str | None
+    admin_created: bool
+
+
+def initialise(
+    settings: Settings, *, admin_username: str | None, admin_password: str | None
+) -> InitReport:
+    """Create keys (if missing), migrate the schema to head and add the first admin. Re-runnable."""
+    created_keys = not settings.key_file.exists()
+    if created_keys:
+        create_key_file(settings.key_file)
+    app = connect(settings)
+    try:
+        migrate.upgrade(app.engine)
+        admin_created = False
+        if not users.has_users(app.uow()):
+            if not admin_username or not admin_password:
+                raise users.ValidationError(
+                    "no staff user exists yet: give --admin-username and --admin-password "
+                    "(or DENTOPS_ADMIN_USERNAME / DENTOPS_ADMIN_PASSWORD)"
+                )
+            users.add_user(
+                app.uow(), SYSTEM, username=admin_username, password=admin_password, role=Role.ADMIN
+            )
+            admin_created = True
+        return InitReport(
+            database=app.engine.url.render_as_string(hide_password=True),
+            key_file=str(settings.key_file),
+            created_keys=created_keys,
+            schema_revision=migrate.current_revision(app.engine),
+            admin_created=admin_created,
+        )
+    finally:
+        app.close()
+
+
+def table_names(engine: Engine) -> list[str]:
+    return sorted(inspect(engine).get_table_names())

@@ -1,0 +1,69 @@
+"""Read-side queries for screens: the schedule of a clinic with patient names (audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core_app.domain.staff import Action, Actor
+from core_app.service_layer.unit_of_work import UnitOfWork
+from core_app.service_layer.use_case import require, require_id, run_use_case
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    appointment_id: int
+    start_at: datetime
+    end_at: datetime
+    local_start: str
+    local_end: str
+    status: str
+    patient_id: int
+    patient_name: str
+    provider_id: int
+    chair_id: int
+    procedure_codes: list[str]
+    fee_cents: int
+    currency: str
+    is_overbook: bool
+    overbook_of_appointment_id: int | None
+    is_late_cancel: bool
+    reschedule_count: int
+
+
+def clinic_schedule(
+    uow: UnitOfWork, actor: Actor, *, clinic_id: int, start_at: datetime, end_at: datetime
+) -> list[ScheduleRow]:
+    def work(uow: UnitOfWork) -> list[ScheduleRow]:
+        actor.require(Action.READ_SCHEDULE, clinic_id=clinic_id)
+        clinic = require(uow.clinics.get(clinic_id), "clinic", clinic_id)
+        found = uow.appointments.in_window(clinic_id=clinic_id, start_at=start_at, end_at=end_at)
+        patients = uow.patients.by_ids([a.patient_id for a in found])
+        rows = [
+            ScheduleRow(
+                appointment_id=require_id(a.appointment_id),
+                start_at=a.start_at,
+                end_at=a.end_at,
+                local_start=f"{clinic.local(a.start_at):%Y-%m-%d %H:%M}",
+                local_end=f"{clinic.local(a.end_at):%H:%M}",
+                status=str(a.status),
+                patient_id=a.patient_id,
+                patient_name=f"{patients[a.patient_id].first_name} {patients[a.patient_id].last_name}",
+                provider_id=a.provider_id,
+                chair_id=a.chair_id,
+                procedure_codes=[line.code for line in a.procedures],
+                fee_cents=a.fee_cents,
+                currency=a.currency,
+                is_overbook=a.is_overbook,
+                overbook_of_appointment_id=a.overbook_of_appointment_id,
+                is_late_cancel=a.is_late_cancel,
+                reschedule_count=a.reschedule_count,
+            )
+            for a in found
+        ]
+        read_ids: list[int | None] = list(dict.fromkeys(r.patient_id for r in rows))
+        if read_ids:
+            uow.audit(actor, "patient.read", "patient", read_ids, detail="schedule")
+        return rows
+
+    return run_use_case(uow, actor, action="schedule.read", entity_type="clinic", entity_id=clinic_id, work=work)
