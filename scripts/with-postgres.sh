@@ -106,6 +106,7 @@ DATA_DIR="$WORK_DIR/data"
 SOCKET_DIR="$WORK_DIR" # short path: Unix socket paths are limited to ~100 bytes
 LOG_FILE="$DATA_DIR/server.log" # inside the data dir: the postgres user can always write there
 
+# shellcheck disable=SC2329  # invoked by the EXIT trap
 cleanup() {
     local status=$?
     trap - EXIT INT TERM HUP

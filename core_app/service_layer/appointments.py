@@ -14,6 +14,8 @@ from core_app.domain.staff import Action, Actor
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import idempotent, require, require_id, run_use_case
 
+TransitionCall = Callable[[UnitOfWork, Actor, int], None]
+
 
 def _slot(
     uow: UnitOfWork, *, provider_id: int, chair_id: int, start_at: datetime, end_at: datetime

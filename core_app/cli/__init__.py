@@ -1,0 +1,1 @@
+"""The `dentops` command line."""

@@ -1,0 +1,102 @@
+"""`dentops`: set up a practice and run its day from the command line.
+
+Every command that reports takes --json and then prints exactly one JSON object.
+Refusals print one line `error: ...` on stderr and exit non-zero having written nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core_app.cli import commands_appointments, commands_money, commands_setup
+from core_app.cli.context import Session, refusals
+from core_app.cli.output import emit
+from core_app.config import Settings
+from core_app.domain.exceptions import ValidationError
+from core_app.service_layer import bootstrap
+
+app = typer.Typer(
+    name="dentops",
+    help="Operations engine for dental practices.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(commands_setup.user_app, name="user")
+app.add_typer(commands_setup.clinic_app, name="clinic")
+app.add_typer(commands_setup.provider_app, name="provider")
+app.add_typer(commands_setup.chair_app, name="chair")
+app.add_typer(commands_setup.procedure_app, name="procedure")
+app.add_typer(commands_setup.patient_app, name="patient")
+app.add_typer(commands_appointments.appointment_app, name="appointment")
+app.add_typer(commands_money.payment_app, name="payment")
+app.command("balance")(commands_money.balance)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    actor: Annotated[
+        str | None,
+        typer.Option(envvar="DENTOPS_ACTOR", help="Staff username the command acts as."),
+    ] = None,
+) -> None:
+    ctx.obj = Session(actor)
+
+
+@app.command()
+def init(
+    admin_username: Annotated[
+        str | None, typer.Option(envvar="DENTOPS_ADMIN_USERNAME", help="First admin's username.")
+    ] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(envvar="DENTOPS_ADMIN_PASSWORD", help="First admin's password (12+ chars)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the key file (mode 0600), migrate the schema, add the first admin. Re-runnable."""
+    with refusals():
+        try:
+            report = bootstrap.initialise(
+                Settings(), admin_username=admin_username, admin_password=admin_password
+            )
+        except ValidationError:
+            raise
+        except Exception as error:  # unreachable database, unwritable folder
+            raise ValidationError(f"init failed: {error}") from error
+    emit(
+        {"init": report},
+        as_json=as_json,
+        human=f"database ready at revision {report.schema_revision}; keys in {report.key_file}"
+        + ("; admin created" if report.admin_created else ""),
+    )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the demo practice (replaces DENTOPS_DATA_DIR).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the demo's random choices.")] = 7,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a small demo practice (clinic, staff, patients, a month of history and bookings)."""
+    from core_app.cli.demo import build_demo
+
+    if data_dir is not None:
+        os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
+    with refusals():
+        summary = build_demo(Settings(), seed=seed, today=date.today() - timedelta(days=0))
+    emit(summary, as_json=as_json, human=commands_setup.describe(summary))
+
+
+def main() -> None:
+    app()
