@@ -11,9 +11,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DENTOPS_", extra="ignore")
 
-    data_dir: Path = Field(Path("data"), description="Where the SQLite file, keys and the warehouse live.")
+    data_dir: Path = Field(
+        Path("data"), description="Where the SQLite file, keys and the warehouse live."
+    )
     database_url: str = Field(
-        "", description="SQLAlchemy URL of the operational database; default: SQLite under data_dir."
+        "",
+        description="SQLAlchemy URL of the operational database; default: SQLite under data_dir.",
     )
     warehouse_path: Path = Field(
         Path(), description="DuckDB warehouse file; default: data_dir/warehouse.duckdb."

@@ -54,7 +54,9 @@ class KeyRing:
         try:
             plain = AESGCM(self.encryption_keys[key_id]).decrypt(raw[:12], raw[12:], field.encode())
         except InvalidTag as exc:
-            raise KeyMaterialError(f"{field} failed authentication (tampered or wrong key)") from exc
+            raise KeyMaterialError(
+                f"{field} failed authentication (tampered or wrong key)"
+            ) from exc
         return plain.decode()
 
     def pseudonym(self, kind: str, value: int | str) -> str:

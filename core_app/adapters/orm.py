@@ -83,7 +83,9 @@ def _enum(kind: type[enum.Enum], name: str) -> Enum:
 
 
 def _updated_at() -> Column[datetime]:
-    return Column("updated_at", UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow, index=True)
+    return Column(
+        "updated_at", UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow, index=True
+    )
 
 
 clinics = Table(
@@ -353,7 +355,9 @@ def start_mappers() -> None:
         clinics,
         properties={
             "opening_hours": relationship(
-                OpeningHours, cascade="all, delete-orphan", lazy="selectin",
+                OpeningHours,
+                cascade="all, delete-orphan",
+                lazy="selectin",
                 order_by=[clinic_opening_hours.c.weekday, clinic_opening_hours.c.start],
             )
         },
@@ -364,7 +368,9 @@ def start_mappers() -> None:
         providers,
         properties={
             "working_hours": relationship(
-                WorkingHours, cascade="all, delete-orphan", lazy="selectin",
+                WorkingHours,
+                cascade="all, delete-orphan",
+                lazy="selectin",
                 order_by=[provider_working_hours.c.weekday, provider_working_hours.c.start],
             )
         },
@@ -380,11 +386,15 @@ def start_mappers() -> None:
         appointments,
         properties={
             "procedures": relationship(
-                AppointmentProcedure, cascade="all, delete-orphan", lazy="selectin",
+                AppointmentProcedure,
+                cascade="all, delete-orphan",
+                lazy="selectin",
                 order_by=appointment_procedures.c.line_id,
             ),
             "events": relationship(
-                AppointmentEvent, cascade="all, delete-orphan", lazy="selectin",
+                AppointmentEvent,
+                cascade="all, delete-orphan",
+                lazy="selectin",
                 order_by=appointment_events.c.event_id,
             ),
         },
@@ -396,7 +406,9 @@ def start_mappers() -> None:
         payments,
         properties={
             "refunds": relationship(
-                Refund, cascade="all, delete-orphan", lazy="selectin",
+                Refund,
+                cascade="all, delete-orphan",
+                lazy="selectin",
                 order_by=refunds.c.refund_id,
             )
         },

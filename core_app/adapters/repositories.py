@@ -59,7 +59,9 @@ class ChairRepository(Repository[Chair]):
     entity = Chair
 
     def for_clinic(self, clinic_id: int) -> Sequence[Chair]:
-        query = select(Chair).where(orm.chairs.c.clinic_id == clinic_id).order_by(orm.chairs.c.chair_id)
+        query = (
+            select(Chair).where(orm.chairs.c.clinic_id == clinic_id).order_by(orm.chairs.c.chair_id)
+        )
         return self.session.scalars(query).all()
 
 

@@ -12,7 +12,9 @@ from core_app.domain.billing import PaymentMethod
 from core_app.domain.money import format_money, parse_amount
 from core_app.service_layer import billing
 
-payment_app = typer.Typer(help="Payments and refunds (integer cents, clinic currency).", no_args_is_help=True)
+payment_app = typer.Typer(
+    help="Payments and refunds (integer cents, clinic currency).", no_args_is_help=True
+)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 KeyOpt = Annotated[
     str | None, typer.Option(help="Idempotency key: sending it again returns the first result.")
@@ -37,8 +39,14 @@ def record(
         cents = parse_amount(amount)
     payment_id = session.run(
         lambda app, actor: billing.record_payment(
-            app.uow(), actor, patient_id=patient, amount_cents=cents, currency=currency.upper(),
-            method=method, appointment_id=appointment, reference=reference,
+            app.uow(),
+            actor,
+            patient_id=patient,
+            amount_cents=cents,
+            currency=currency.upper(),
+            method=method,
+            appointment_id=appointment,
+            reference=reference,
             idempotency_key=idempotency_key,
         )
     )
@@ -64,11 +72,19 @@ def refund(
         cents = parse_amount(amount)
     refund_id = session.run(
         lambda app, actor: billing.refund_payment(
-            app.uow(), actor, payment_id=payment_id, amount_cents=cents, reason=reason,
+            app.uow(),
+            actor,
+            payment_id=payment_id,
+            amount_cents=cents,
+            reason=reason,
             idempotency_key=idempotency_key,
         )
     )
-    emit({"refund_id": refund_id, "payment_id": payment_id, "amount_cents": cents}, as_json=as_json, human=f"refund {refund_id}")
+    emit(
+        {"refund_id": refund_id, "payment_id": payment_id, "amount_cents": cents},
+        as_json=as_json,
+        human=f"refund {refund_id}",
+    )
 
 
 def balance(ctx: typer.Context, patient_id: int, as_json: JsonOpt = False) -> None:

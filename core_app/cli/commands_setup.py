@@ -26,11 +26,15 @@ procedure_app = typer.Typer(help="A clinic's procedure catalog.", no_args_is_hel
 patient_app = typer.Typer(help="Patients (every read is audited).", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-HoursOpt = Annotated[str, typer.Option(help="Weekly hours, e.g. 'mon-fri 08:00-17:00; sat 09:00-13:00'.")]
+HoursOpt = Annotated[
+    str, typer.Option(help="Weekly hours, e.g. 'mon-fri 08:00-17:00; sat 09:00-13:00'.")
+]
 
 
 def describe(summary: dict[str, Any]) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in summary.items() if not isinstance(value, dict | list))
+    return ", ".join(
+        f"{key}: {value}" for key, value in summary.items() if not isinstance(value, dict | list)
+    )
 
 
 def parse_date(text: str, what: str) -> date:
@@ -59,7 +63,11 @@ def user_add(
             app.uow(), actor, username=username, password=secret, role=role, clinic_id=clinic
         )
     )
-    emit({"user_id": user_id, "username": username, "role": role}, as_json=as_json, human=f"user {user_id} {username} ({role})")
+    emit(
+        {"user_id": user_id, "username": username, "role": role},
+        as_json=as_json,
+        human=f"user {user_id} {username} ({role})",
+    )
 
 
 @clinic_app.command("add")
@@ -78,18 +86,29 @@ def clinic_add(
         blocks = parse_weekly_hours(hours)
     clinic_id = session.run(
         lambda app, actor: practice.create_clinic(
-            app.uow(), actor, name=name, timezone=timezone, currency=currency.upper(),
-            country=country.upper(), hours=blocks,
+            app.uow(),
+            actor,
+            name=name,
+            timezone=timezone,
+            currency=currency.upper(),
+            country=country.upper(),
+            hours=blocks,
         )
     )
-    emit({"clinic_id": clinic_id, "name": name}, as_json=as_json, human=f"clinic {clinic_id} {name}")
+    emit(
+        {"clinic_id": clinic_id, "name": name}, as_json=as_json, human=f"clinic {clinic_id} {name}"
+    )
 
 
 @clinic_app.command("list")
 def clinic_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     session: Session = ctx.obj
     rows = session.run(lambda app, actor: practice_queries.list_clinics(app.uow(), actor))
-    emit({"clinics": rows}, as_json=as_json, human=table(rows, ["clinic_id", "name", "timezone", "currency", "opening_hours"]))
+    emit(
+        {"clinics": rows},
+        as_json=as_json,
+        human=table(rows, ["clinic_id", "name", "timezone", "currency", "opening_hours"]),
+    )
 
 
 @provider_app.command("add")
@@ -106,9 +125,15 @@ def provider_add(
     with refusals():
         blocks = parse_weekly_hours(hours)
     provider_id = session.run(
-        lambda app, actor: practice.add_provider(app.uow(), actor, name=name, kind=kind, clinic_id=clinic, hours=blocks)
+        lambda app, actor: practice.add_provider(
+            app.uow(), actor, name=name, kind=kind, clinic_id=clinic, hours=blocks
+        )
     )
-    emit({"provider_id": provider_id, "name": name, "kind": kind}, as_json=as_json, human=f"provider {provider_id} {name} ({kind})")
+    emit(
+        {"provider_id": provider_id, "name": name, "kind": kind},
+        as_json=as_json,
+        human=f"provider {provider_id} {name} ({kind})",
+    )
 
 
 @provider_app.command("hours")
@@ -124,16 +149,26 @@ def provider_hours(
     with refusals():
         blocks = parse_weekly_hours(hours)
     session.run(
-        lambda app, actor: practice.set_provider_hours(app.uow(), actor, provider_id=provider_id, clinic_id=clinic, hours=blocks)
+        lambda app, actor: practice.set_provider_hours(
+            app.uow(), actor, provider_id=provider_id, clinic_id=clinic, hours=blocks
+        )
     )
-    emit({"provider_id": provider_id, "clinic_id": clinic, "hours": hours}, as_json=as_json, human="hours saved")
+    emit(
+        {"provider_id": provider_id, "clinic_id": clinic, "hours": hours},
+        as_json=as_json,
+        human="hours saved",
+    )
 
 
 @provider_app.command("list")
 def provider_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     session: Session = ctx.obj
     rows = session.run(lambda app, actor: practice_queries.list_providers(app.uow(), actor))
-    emit({"providers": rows}, as_json=as_json, human=table(rows, ["provider_id", "name", "kind", "hours"]))
+    emit(
+        {"providers": rows},
+        as_json=as_json,
+        human=table(rows, ["provider_id", "name", "kind", "hours"]),
+    )
 
 
 @chair_app.command("add")
@@ -144,22 +179,40 @@ def chair_add(
     as_json: JsonOpt = False,
 ) -> None:
     session: Session = ctx.obj
-    chair_id = session.run(lambda app, actor: practice.add_chair(app.uow(), actor, clinic_id=clinic, name=name))
-    emit({"chair_id": chair_id, "clinic_id": clinic, "name": name}, as_json=as_json, human=f"chair {chair_id} {name}")
+    chair_id = session.run(
+        lambda app, actor: practice.add_chair(app.uow(), actor, clinic_id=clinic, name=name)
+    )
+    emit(
+        {"chair_id": chair_id, "clinic_id": clinic, "name": name},
+        as_json=as_json,
+        human=f"chair {chair_id} {name}",
+    )
 
 
 @chair_app.command("list")
-def chair_list(ctx: typer.Context, clinic: Annotated[int, typer.Option()], as_json: JsonOpt = False) -> None:
+def chair_list(
+    ctx: typer.Context, clinic: Annotated[int, typer.Option()], as_json: JsonOpt = False
+) -> None:
     session: Session = ctx.obj
-    rows = session.run(lambda app, actor: practice_queries.list_chairs(app.uow(), actor, clinic_id=clinic))
+    rows = session.run(
+        lambda app, actor: practice_queries.list_chairs(app.uow(), actor, clinic_id=clinic)
+    )
     emit({"chairs": rows}, as_json=as_json, human=table(rows, ["chair_id", "name"]))
 
 
 @procedure_app.command("list")
-def procedure_list(ctx: typer.Context, clinic: Annotated[int, typer.Option()], as_json: JsonOpt = False) -> None:
+def procedure_list(
+    ctx: typer.Context, clinic: Annotated[int, typer.Option()], as_json: JsonOpt = False
+) -> None:
     session: Session = ctx.obj
-    rows = session.run(lambda app, actor: practice_queries.list_procedures(app.uow(), actor, clinic_id=clinic))
-    emit({"procedures": rows}, as_json=as_json, human=table(rows, ["code", "name", "category", "duration_min", "fee_cents"]))
+    rows = session.run(
+        lambda app, actor: practice_queries.list_procedures(app.uow(), actor, clinic_id=clinic)
+    )
+    emit(
+        {"procedures": rows},
+        as_json=as_json,
+        human=table(rows, ["code", "name", "category", "duration_min", "fee_cents"]),
+    )
 
 
 @procedure_app.command("fee")
@@ -174,8 +227,16 @@ def procedure_fee(
     session: Session = ctx.obj
     with refusals():
         cents = parse_amount(amount)
-    session.run(lambda app, actor: practice.set_procedure_fee(app.uow(), actor, clinic_id=clinic, code=code.upper(), fee_cents=cents))
-    emit({"code": code.upper(), "clinic_id": clinic, "fee_cents": cents}, as_json=as_json, human="fee saved")
+    session.run(
+        lambda app, actor: practice.set_procedure_fee(
+            app.uow(), actor, clinic_id=clinic, code=code.upper(), fee_cents=cents
+        )
+    )
+    emit(
+        {"code": code.upper(), "clinic_id": clinic, "fee_cents": cents},
+        as_json=as_json,
+        human="fee saved",
+    )
 
 
 @patient_app.command("add")
@@ -191,7 +252,9 @@ def patient_add(
     sex: Annotated[str | None, typer.Option(help="female, male or other.")] = None,
     distance_km: Annotated[float | None, typer.Option()] = None,
     insured: Annotated[bool, typer.Option("--insured/--uninsured")] = False,
-    contact: Annotated[ContactPreference, typer.Option(help="sms, email or phone.")] = ContactPreference.SMS,
+    contact: Annotated[
+        ContactPreference, typer.Option(help="sms, email or phone.")
+    ] = ContactPreference.SMS,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a patient (names, birth date, contacts and notes are stored encrypted)."""
@@ -200,9 +263,19 @@ def patient_add(
         born = parse_date(birth_date, "birth date")
     patient_id = session.run(
         lambda app, actor: patients.add_patient(
-            app.uow(), actor, clinic_id=clinic, first_name=first_name, last_name=last_name,
-            birth_date=born, phone=phone, email=email, notes=notes, sex=sex,
-            distance_km=distance_km, has_insurance=insured, contact_preference=contact,
+            app.uow(),
+            actor,
+            clinic_id=clinic,
+            first_name=first_name,
+            last_name=last_name,
+            birth_date=born,
+            phone=phone,
+            email=email,
+            notes=notes,
+            sex=sex,
+            distance_km=distance_km,
+            has_insurance=insured,
+            contact_preference=contact,
         )
     )
     emit({"patient_id": patient_id}, as_json=as_json, human=f"patient {patient_id}")
@@ -212,7 +285,12 @@ def patient_add(
 def patient_show(ctx: typer.Context, patient_id: int, as_json: JsonOpt = False) -> None:
     session: Session = ctx.obj
     details = session.run(lambda app, actor: patients.get_patient(app.uow(), actor, patient_id))
-    emit({"patient": details}, as_json=as_json, human=f"{details.first_name} {details.last_name}, born {details.birth_date}, {details.phone or '-'}, {details.email or '-'}")
+    emit(
+        {"patient": details},
+        as_json=as_json,
+        human=f"{details.first_name} {details.last_name}, born {details.birth_date}, "
+        f"{details.phone or '-'}, {details.email or '-'}",
+    )
 
 
 @patient_app.command("list")
@@ -224,6 +302,21 @@ def patient_list(
     as_json: JsonOpt = False,
 ) -> None:
     session: Session = ctx.obj
-    found = session.run(lambda app, actor: patients.list_patients(app.uow(), actor, clinic_id=clinic, limit=limit, offset=offset))
-    rows = [{"patient_id": p.patient_id, "name": f"{p.first_name} {p.last_name}", "birth_date": p.birth_date} for p in found]
-    emit({"patients": found}, as_json=as_json, human=table(rows, ["patient_id", "name", "birth_date"]))
+    found = session.run(
+        lambda app, actor: patients.list_patients(
+            app.uow(), actor, clinic_id=clinic, limit=limit, offset=offset
+        )
+    )
+    rows = [
+        {
+            "patient_id": p.patient_id,
+            "name": f"{p.first_name} {p.last_name}",
+            "birth_date": p.birth_date,
+        }
+        for p in found
+    ]
+    emit(
+        {"patients": found},
+        as_json=as_json,
+        human=table(rows, ["patient_id", "name", "birth_date"]),
+    )

@@ -7,7 +7,7 @@ Refusals print one line `error: ...` on stderr and exit non-zero having written 
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -94,7 +94,7 @@ def demo(
     if data_dir is not None:
         os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
     with refusals():
-        summary = build_demo(Settings(), seed=seed, today=date.today() - timedelta(days=0))
+        summary = build_demo(Settings(), seed=seed, today=date.today())
     emit(summary, as_json=as_json, human=commands_setup.describe(summary))
 
 

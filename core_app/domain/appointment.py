@@ -106,6 +106,12 @@ class Slot:
     end_at: datetime
 
 
+def _saved(value: int | None, what: str) -> int:
+    if value is None:
+        raise ValidationError(f"the {what} has not been saved yet")
+    return value
+
+
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     """Half-open intervals: [a_start, a_end) and [b_start, b_end) share some instant."""
     return a_start < b_end and b_start < a_end
@@ -157,9 +163,26 @@ class Appointment:
             )
         self.status = status
 
-    def _record(self, event_type: str, now: datetime, actor_user_id: int | None, **kw: object) -> None:
+    def _record(
+        self,
+        event_type: str,
+        now: datetime,
+        actor_user_id: int | None,
+        *,
+        reason: str | None = None,
+        moved_from: Appointment | None = None,
+    ) -> None:
         self.events.append(
-            AppointmentEvent(event_type=event_type, occurred_at=now, actor_user_id=actor_user_id, **kw)  # type: ignore[arg-type]
+            AppointmentEvent(
+                event_type=event_type,
+                occurred_at=now,
+                actor_user_id=actor_user_id,
+                reason=reason,
+                from_start_at=moved_from.start_at if moved_from else None,
+                from_end_at=moved_from.end_at if moved_from else None,
+                from_provider_id=moved_from.provider_id if moved_from else None,
+                from_chair_id=moved_from.chair_id if moved_from else None,
+            )
         )
 
     def confirm(self, *, now: datetime, actor_user_id: int | None) -> None:
@@ -224,7 +247,12 @@ class Appointment:
         self.cancelled_by_user_id = actor_user_id
         self.cancel_reason = reason.strip()
         self.is_late_cancel = self.start_at - now < LATE_CANCEL_NOTICE
-        self._record("late_cancel" if self.is_late_cancel else "cancelled", now, actor_user_id, reason=self.cancel_reason)
+        self._record(
+            "late_cancel" if self.is_late_cancel else "cancelled",
+            now,
+            actor_user_id,
+            reason=self.cancel_reason,
+        )
 
     def reschedule(
         self,
@@ -268,14 +296,11 @@ class Appointment:
             now,
             actor_user_id,
             reason=reason,
-            from_start_at=self.start_at,
-            from_end_at=self.end_at,
-            from_provider_id=self.provider_id,
-            from_chair_id=self.chair_id,
+            moved_from=self,
         )
         self.start_at, self.end_at = slot.start_at, slot.end_at
-        self.provider_id = slot.provider.provider_id  # type: ignore[assignment]
-        self.chair_id = slot.chair.chair_id  # type: ignore[assignment]
+        self.provider_id = _saved(slot.provider.provider_id, "provider")
+        self.chair_id = _saved(slot.chair.chair_id, "chair")
         self.status = AppointmentStatus.BOOKED
         self.confirmed_at = None
         self.reschedule_count += 1
@@ -300,9 +325,7 @@ def check_slot(
     if end_at - start_at > MAX_APPOINTMENT:
         raise ValidationError("an appointment cannot last longer than 8 hours")
     if procedures_min is not None and (end_at - start_at) < timedelta(minutes=procedures_min):
-        raise ValidationError(
-            f"the procedures need {procedures_min} minutes; the slot is shorter"
-        )
+        raise ValidationError(f"the procedures need {procedures_min} minutes; the slot is shorter")
     if not allow_past and start_at < now:
         raise BookingInPast(f"{clinic.local(start_at):%Y-%m-%d %H:%M} is in the past")
     if chair.clinic_id != clinic.clinic_id:
@@ -328,21 +351,31 @@ def check_slot(
             continue
         holder = other.appointment_id or 0
         if other.provider_id == provider.provider_id:
-            raise SlotUnavailable(resource="provider", resource_id=other.provider_id, holder_appointment_id=holder)
+            raise SlotUnavailable(
+                resource="provider", resource_id=other.provider_id, holder_appointment_id=holder
+            )
         if other.chair_id == chair.chair_id:
-            raise SlotUnavailable(resource="chair", resource_id=other.chair_id, holder_appointment_id=holder)
+            raise SlotUnavailable(
+                resource="chair", resource_id=other.chair_id, holder_appointment_id=holder
+            )
         if other.patient_id == patient_id:
-            raise SlotUnavailable(resource="patient", resource_id=patient_id, holder_appointment_id=holder)
+            raise SlotUnavailable(
+                resource="patient", resource_id=patient_id, holder_appointment_id=holder
+            )
 
 
 def _check_overbook_target(slot: Slot, target: Appointment) -> None:
     if not target.is_active or target.status is AppointmentStatus.COMPLETED:
-        raise OverbookRefused(f"appointment {target.appointment_id} is {target.status}; nothing to overbook")
+        raise OverbookRefused(
+            f"appointment {target.appointment_id} is {target.status}; nothing to overbook"
+        )
     if target.is_overbook:
         raise OverbookRefused(f"appointment {target.appointment_id} is itself an overbook")
     if target.clinic_id != slot.clinic.clinic_id:
         raise OverbookRefused(f"appointment {target.appointment_id} is in another clinic")
-    shares = target.provider_id == slot.provider.provider_id or target.chair_id == slot.chair.chair_id
+    shares = (
+        target.provider_id == slot.provider.provider_id or target.chair_id == slot.chair.chair_id
+    )
     if not shares or not overlaps(slot.start_at, slot.end_at, target.start_at, target.end_at):
         raise OverbookRefused(
             f"an overbook must overlap appointment {target.appointment_id} on its provider or chair"
@@ -375,10 +408,10 @@ def book(
         raise OverbookRefused(
             f"appointment {overbook_of.appointment_id} already carries an overbook"
         )
-    assert patient.patient_id is not None
+    patient_id = _saved(patient.patient_id, "patient")
     check_slot(
         slot,
-        patient_id=patient.patient_id,
+        patient_id=patient_id,
         procedures_min=sum(p.default_duration_min for p in procedures),
         now=now,
         allow_past=allow_past,
@@ -386,10 +419,10 @@ def book(
         overbook_of=overbook_of,
     )
     appointment = Appointment(
-        clinic_id=slot.clinic.clinic_id,  # type: ignore[arg-type]
-        patient_id=patient.patient_id,
-        provider_id=slot.provider.provider_id,  # type: ignore[arg-type]
-        chair_id=slot.chair.chair_id,  # type: ignore[arg-type]
+        clinic_id=_saved(slot.clinic.clinic_id, "clinic"),
+        patient_id=patient_id,
+        provider_id=_saved(slot.provider.provider_id, "provider"),
+        chair_id=_saved(slot.chair.chair_id, "chair"),
         start_at=ensure_utc(slot.start_at),
         end_at=ensure_utc(slot.end_at),
         currency=slot.clinic.currency,
@@ -399,7 +432,7 @@ def book(
         overbook_of_appointment_id=overbook_of.appointment_id if overbook_of else None,
         procedures=[
             AppointmentProcedure(
-                procedure_id=p.procedure_id,  # type: ignore[arg-type]
+                procedure_id=_saved(p.procedure_id, "procedure"),
                 code=p.code,
                 category=str(p.category),
                 duration_min=p.default_duration_min,

@@ -29,8 +29,7 @@ class SlotUnavailable(DomainError):
 
     def __init__(self, *, resource: str, resource_id: int, holder_appointment_id: int) -> None:
         super().__init__(
-            f"{resource} {resource_id} is held by appointment {holder_appointment_id} "
-            "at that time"
+            f"{resource} {resource_id} is held by appointment {holder_appointment_id} at that time"
         )
         self.resource = resource
         self.resource_id = resource_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core_app.domain.exceptions import ValidationError
@@ -54,7 +55,9 @@ class HoursBlock:
 
     @property
     def minutes(self) -> int:
-        delta = datetime.combine(datetime.min, self.end) - datetime.combine(datetime.min, self.start)
+        delta = datetime.combine(datetime.min, self.end) - datetime.combine(
+            datetime.min, self.start
+        )
         return int(delta / timedelta(minutes=1))
 
     def describe(self) -> str:
@@ -97,14 +100,16 @@ def parse_weekly_hours(text: str) -> tuple[HoursBlock, ...]:
     if not blocks:
         raise ValidationError("hours are empty; write e.g. 'mon-fri 08:00-17:00'")
     ordered = sorted(blocks, key=lambda b: (b.weekday, b.start))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if before.weekday == after.weekday and after.start < before.end:
             raise ValidationError(f"hours {before.describe()} and {after.describe()} overlap")
     return tuple(ordered)
 
 
 def format_weekly_hours(blocks: tuple[HoursBlock, ...] | list[HoursBlock]) -> str:
-    return "; ".join(block.describe() for block in sorted(blocks, key=lambda b: (b.weekday, b.start)))
+    return "; ".join(
+        block.describe() for block in sorted(blocks, key=lambda b: (b.weekday, b.start))
+    )
 
 
 def blocks_cover(

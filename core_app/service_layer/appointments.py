@@ -58,7 +58,9 @@ def book_appointment(
         def create() -> int:
             patient = require(uow.patients.get(patient_id), "patient", patient_id)
             chair = require(uow.chairs.get(chair_id), "chair", chair_id)
-            actor.require(Action.OVERBOOK if overbook_of else Action.BOOK, clinic_id=chair.clinic_id)
+            actor.require(
+                Action.OVERBOOK if overbook_of else Action.BOOK, clinic_id=chair.clinic_id
+            )
             if allow_past:
                 actor.require(Action.IMPORT)
             procedures = uow.procedures.by_codes(chair.clinic_id, codes)
@@ -67,13 +69,21 @@ def book_appointment(
                 raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
             ordered = sorted(procedures, key=lambda p: codes.index(p.code))
             minutes = sum(p.default_duration_min for p in ordered)
-            end = ensure_utc(end_at, name="end") if end_at else start_at + timedelta(minutes=minutes)
-            slot = _slot(uow, provider_id=provider_id, chair_id=chair_id, start_at=start_at, end_at=end)
+            end = (
+                ensure_utc(end_at, name="end") if end_at else start_at + timedelta(minutes=minutes)
+            )
+            slot = _slot(
+                uow, provider_id=provider_id, chair_id=chair_id, start_at=start_at, end_at=end
+            )
             target = None
             if overbook_of is not None:
                 target = require(uow.appointments.get(overbook_of), "appointment", overbook_of)
             existing = uow.appointments.overlapping(
-                start_at=start_at, end_at=end, provider_id=provider_id, chair_id=chair_id, patient_id=patient_id
+                start_at=start_at,
+                end_at=end,
+                provider_id=provider_id,
+                chair_id=chair_id,
+                patient_id=patient_id,
             )
             appointment = rules.book(
                 slot=slot,
@@ -93,9 +103,13 @@ def book_appointment(
             uow.audit(actor, action, "appointment", appointment_id, detail=f"patient {patient_id}")
             return appointment_id
 
-        return idempotent(uow, key=idempotency_key, command="appointment.book", content=content, create=create)
+        return idempotent(
+            uow, key=idempotency_key, command="appointment.book", content=content, create=create
+        )
 
-    return run_use_case(uow, actor, action="appointment.book", entity_type="appointment", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="appointment.book", entity_type="appointment", entity_id=None, work=work
+    )
 
 
 def _transition(
@@ -113,12 +127,18 @@ def _transition(
         change(uow, appointment)
         uow.audit(actor, name, "appointment", appointment_id, detail=str(appointment.status))
 
-    run_use_case(uow, actor, action=name, entity_type="appointment", entity_id=appointment_id, work=work)
+    run_use_case(
+        uow, actor, action=name, entity_type="appointment", entity_id=appointment_id, work=work
+    )
 
 
 def confirm_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> None:
     _transition(
-        uow, actor, appointment_id, action=Action.CONFIRM, name="appointment.confirm",
+        uow,
+        actor,
+        appointment_id,
+        action=Action.CONFIRM,
+        name="appointment.confirm",
         change=lambda u, a: a.confirm(now=u.now(), actor_user_id=actor.user_id),
     )
 
@@ -128,7 +148,14 @@ def check_in_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> 
         clinic = require(u.clinics.get(a.clinic_id), "clinic", a.clinic_id)
         a.check_in(clinic=clinic, now=u.now(), actor_user_id=actor.user_id)
 
-    _transition(uow, actor, appointment_id, action=Action.CHECK_IN, name="appointment.check_in", change=change)
+    _transition(
+        uow,
+        actor,
+        appointment_id,
+        action=Action.CHECK_IN,
+        name="appointment.check_in",
+        change=change,
+    )
 
 
 def complete_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> None:
@@ -137,21 +164,38 @@ def complete_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> 
     def change(u: UnitOfWork, a: Appointment) -> None:
         for charge in a.complete(now=u.now(), actor_user_id=actor.user_id):
             u.charges.add(charge)
-        u.audit(actor, "charge.create", "appointment", appointment_id, detail=f"{a.fee_cents} cents")
+        u.audit(
+            actor, "charge.create", "appointment", appointment_id, detail=f"{a.fee_cents} cents"
+        )
 
-    _transition(uow, actor, appointment_id, action=Action.COMPLETE, name="appointment.complete", change=change)
+    _transition(
+        uow,
+        actor,
+        appointment_id,
+        action=Action.COMPLETE,
+        name="appointment.complete",
+        change=change,
+    )
 
 
 def mark_no_show(uow: UnitOfWork, actor: Actor, appointment_id: int) -> None:
     _transition(
-        uow, actor, appointment_id, action=Action.MARK_NO_SHOW, name="appointment.no_show",
+        uow,
+        actor,
+        appointment_id,
+        action=Action.MARK_NO_SHOW,
+        name="appointment.no_show",
         change=lambda u, a: a.mark_no_show(now=u.now(), actor_user_id=actor.user_id),
     )
 
 
 def cancel_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int, *, reason: str) -> None:
     _transition(
-        uow, actor, appointment_id, action=Action.CANCEL, name="appointment.cancel",
+        uow,
+        actor,
+        appointment_id,
+        action=Action.CANCEL,
+        name="appointment.cancel",
         change=lambda u, a: a.cancel(now=u.now(), actor_user_id=actor.user_id, reason=reason),
     )
 
@@ -173,12 +217,18 @@ def reschedule_appointment(
         new_provider = provider_id or a.provider_id
         new_chair = chair_id or a.chair_id
         end_at = start_at + (a.end_at - a.start_at)
-        slot = _slot(u, provider_id=new_provider, chair_id=new_chair, start_at=start_at, end_at=end_at)
+        slot = _slot(
+            u, provider_id=new_provider, chair_id=new_chair, start_at=start_at, end_at=end_at
+        )
         for line in a.procedures:
             procedure = require(u.procedures.get(line.procedure_id), "procedure", line.procedure_id)
             slot.provider.ensure_can_perform(procedure)
         existing = u.appointments.overlapping(
-            start_at=start_at, end_at=end_at, provider_id=new_provider, chair_id=new_chair, patient_id=a.patient_id
+            start_at=start_at,
+            end_at=end_at,
+            provider_id=new_provider,
+            chair_id=new_chair,
+            patient_id=a.patient_id,
         )
         a.reschedule(
             slot=slot,
@@ -189,4 +239,11 @@ def reschedule_appointment(
             reason=reason,
         )
 
-    _transition(uow, actor, appointment_id, action=Action.RESCHEDULE, name="appointment.reschedule", change=change)
+    _transition(
+        uow,
+        actor,
+        appointment_id,
+        action=Action.RESCHEDULE,
+        name="appointment.reschedule",
+        change=change,
+    )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core_app.domain.billing import Ageing, Balance, Payment, PaymentMethod, compute_ageing, compute_balance
+from core_app.domain.billing import (
+    Ageing,
+    Balance,
+    Payment,
+    PaymentMethod,
+    compute_ageing,
+    compute_balance,
+)
 from core_app.domain.exceptions import ValidationError
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer.unit_of_work import UnitOfWork
@@ -38,9 +45,13 @@ def record_payment(
             actor.require(Action.RECORD_PAYMENT, clinic_id=patient.clinic_id)
             clinic = require(uow.clinics.get(patient.clinic_id), "clinic", patient.clinic_id)
             if appointment_id is not None:
-                appointment = require(uow.appointments.get(appointment_id), "appointment", appointment_id)
+                appointment = require(
+                    uow.appointments.get(appointment_id), "appointment", appointment_id
+                )
                 if appointment.patient_id != patient_id:
-                    raise ValidationError(f"appointment {appointment_id} is not patient {patient_id}'s")
+                    raise ValidationError(
+                        f"appointment {appointment_id} is not patient {patient_id}'s"
+                    )
             payment = Payment.receive(
                 clinic_id=require_id(clinic.clinic_id),
                 clinic_currency=clinic.currency,
@@ -54,12 +65,18 @@ def record_payment(
                 reference=reference,
             )
             payment_id = require_id(uow.payments.add(payment).payment_id)
-            uow.audit(actor, "payment.record", "payment", payment_id, detail=f"{amount_cents} {currency}")
+            uow.audit(
+                actor, "payment.record", "payment", payment_id, detail=f"{amount_cents} {currency}"
+            )
             return payment_id
 
-        return idempotent(uow, key=idempotency_key, command="payment.record", content=content, create=create)
+        return idempotent(
+            uow, key=idempotency_key, command="payment.record", content=content, create=create
+        )
 
-    return run_use_case(uow, actor, action="payment.record", entity_type="payment", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="payment.record", entity_type="payment", entity_id=None, work=work
+    )
 
 
 def refund_payment(
@@ -72,23 +89,40 @@ def refund_payment(
     idempotency_key: str | None = None,
 ) -> int:
     """Refund part or all of a payment; never more than what remains unrefunded."""
-    content: dict[str, object] = {"payment_id": payment_id, "amount_cents": amount_cents, "reason": reason}
+    content: dict[str, object] = {
+        "payment_id": payment_id,
+        "amount_cents": amount_cents,
+        "reason": reason,
+    }
 
     def work(uow: UnitOfWork) -> int:
         def create() -> int:
             payment = require(uow.payments.get(payment_id, for_update=True), "payment", payment_id)
             actor.require(Action.REFUND, clinic_id=payment.clinic_id)
             refund = payment.refund(
-                amount_cents=amount_cents, now=uow.now(), reason=reason, recorded_by_user_id=actor.user_id
+                amount_cents=amount_cents,
+                now=uow.now(),
+                reason=reason,
+                recorded_by_user_id=actor.user_id,
             )
             uow.session.flush()
             refund_id = require_id(refund.refund_id)
-            uow.audit(actor, "payment.refund", "refund", refund_id, detail=f"payment {payment_id}: {amount_cents}")
+            uow.audit(
+                actor,
+                "payment.refund",
+                "refund",
+                refund_id,
+                detail=f"payment {payment_id}: {amount_cents}",
+            )
             return refund_id
 
-        return idempotent(uow, key=idempotency_key, command="payment.refund", content=content, create=create)
+        return idempotent(
+            uow, key=idempotency_key, command="payment.refund", content=content, create=create
+        )
 
-    return run_use_case(uow, actor, action="payment.refund", entity_type="payment", entity_id=payment_id, work=work)
+    return run_use_case(
+        uow, actor, action="payment.refund", entity_type="payment", entity_id=payment_id, work=work
+    )
 
 
 @dataclass(frozen=True)
@@ -114,4 +148,11 @@ def patient_account(uow: UnitOfWork, actor: Actor, patient_id: int) -> PatientAc
             ageing=compute_ageing(clinic.currency, charges, payments, as_of=uow.now()),
         )
 
-    return run_use_case(uow, actor, action="patient.balance.read", entity_type="patient", entity_id=patient_id, work=work)
+    return run_use_case(
+        uow,
+        actor,
+        action="patient.balance.read",
+        entity_type="patient",
+        entity_id=patient_id,
+        work=work,
+    )

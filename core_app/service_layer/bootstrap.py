@@ -1,4 +1,4 @@
-"""Wiring: settings -> keys, engine, mappers, units of work. The one place that composes adapters."""
+"""Wiring: settings to keys, engine, mappers and units of work; adapters are composed here."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from core_app.adapters.crypto import KeyRing, create_key_file, install_keyring, 
 from core_app.adapters.db import backend_name, make_engine
 from core_app.adapters.orm import start_mappers
 from core_app.config import Settings
+from core_app.domain.exceptions import ValidationError
 from core_app.domain.staff import SYSTEM, Role
 from core_app.service_layer import users
 from core_app.service_layer.unit_of_work import Clock, UnitOfWork, system_clock
@@ -44,7 +45,9 @@ def connect(settings: Settings, *, clock: Clock = system_clock) -> App:
     install_keyring(keyring)
     engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
     factory = sessionmaker(engine, expire_on_commit=False)
-    return App(settings=settings, engine=engine, session_factory=factory, keyring=keyring, clock=clock)
+    return App(
+        settings=settings, engine=engine, session_factory=factory, keyring=keyring, clock=clock
+    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def initialise(
         admin_created = False
         if not users.has_users(app.uow()):
             if not admin_username or not admin_password:
-                raise users.ValidationError(
+                raise ValidationError(
                     "no staff user exists yet: give --admin-username and --admin-password "
                     "(or DENTOPS_ADMIN_USERNAME / DENTOPS_ADMIN_PASSWORD)"
                 )

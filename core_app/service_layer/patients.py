@@ -63,7 +63,9 @@ def add_patient(
         uow.audit(actor, "patient.add", "patient", patient_id)
         return patient_id
 
-    return run_use_case(uow, actor, action="patient.add", entity_type="patient", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="patient.add", entity_type="patient", entity_id=None, work=work
+    )
 
 
 def _details(patient: Patient) -> PatientDetails:
@@ -87,7 +89,9 @@ def get_patient(uow: UnitOfWork, actor: Actor, patient_id: int) -> PatientDetail
         uow.audit(actor, "patient.read", "patient", patient_id)
         return _details(patient)
 
-    return run_use_case(uow, actor, action="patient.read", entity_type="patient", entity_id=patient_id, work=work)
+    return run_use_case(
+        uow, actor, action="patient.read", entity_type="patient", entity_id=patient_id, work=work
+    )
 
 
 def list_patients(
@@ -95,8 +99,12 @@ def list_patients(
 ) -> list[PatientDetails]:
     def work(uow: UnitOfWork) -> list[PatientDetails]:
         actor.require(Action.READ_PATIENT, clinic_id=clinic_id)
-        found = [_details(p) for p in uow.patients.for_clinic(clinic_id, limit=limit, offset=offset)]
+        found = [
+            _details(p) for p in uow.patients.for_clinic(clinic_id, limit=limit, offset=offset)
+        ]
         uow.audit(actor, "patient.read", "patient", [p.patient_id for p in found] or None)
         return found
 
-    return run_use_case(uow, actor, action="patient.read", entity_type="patient", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="patient.read", entity_type="patient", entity_id=None, work=work
+    )

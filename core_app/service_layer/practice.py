@@ -41,10 +41,14 @@ def create_clinic(
                     hygienist_allowed=entry.hygienist_allowed,
                 )
             )
-        uow.audit(actor, "clinic.create", "clinic", clinic_id, detail=f"{len(DEFAULT_CATALOG)} procedures")
+        uow.audit(
+            actor, "clinic.create", "clinic", clinic_id, detail=f"{len(DEFAULT_CATALOG)} procedures"
+        )
         return clinic_id
 
-    return run_use_case(uow, actor, action="clinic.create", entity_type="clinic", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="clinic.create", entity_type="clinic", entity_id=None, work=work
+    )
 
 
 def add_provider(
@@ -65,11 +69,18 @@ def add_provider(
         uow.audit(actor, "provider.add", "provider", provider_id)
         return provider_id
 
-    return run_use_case(uow, actor, action="provider.add", entity_type="provider", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="provider.add", entity_type="provider", entity_id=None, work=work
+    )
 
 
 def set_provider_hours(
-    uow: UnitOfWork, actor: Actor, *, provider_id: int, clinic_id: int, hours: tuple[HoursBlock, ...]
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    provider_id: int,
+    clinic_id: int,
+    hours: tuple[HoursBlock, ...],
 ) -> None:
     """Replace a provider's weekly hours at one clinic (future bookings are not moved)."""
 
@@ -78,9 +89,18 @@ def set_provider_hours(
         require(uow.clinics.get(clinic_id), "clinic", clinic_id)
         provider = require(uow.providers.get(provider_id), "provider", provider_id)
         provider.set_hours(clinic_id, hours)
-        uow.audit(actor, "provider.set_hours", "provider", provider_id, detail=f"clinic {clinic_id}")
+        uow.audit(
+            actor, "provider.set_hours", "provider", provider_id, detail=f"clinic {clinic_id}"
+        )
 
-    run_use_case(uow, actor, action="provider.set_hours", entity_type="provider", entity_id=provider_id, work=work)
+    run_use_case(
+        uow,
+        actor,
+        action="provider.set_hours",
+        entity_type="provider",
+        entity_id=provider_id,
+        work=work,
+    )
 
 
 def add_chair(uow: UnitOfWork, actor: Actor, *, clinic_id: int, name: str) -> int:
@@ -94,7 +114,9 @@ def add_chair(uow: UnitOfWork, actor: Actor, *, clinic_id: int, name: str) -> in
         uow.audit(actor, "chair.add", "chair", chair_id)
         return chair_id
 
-    return run_use_case(uow, actor, action="chair.add", entity_type="chair", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="chair.add", entity_type="chair", entity_id=None, work=work
+    )
 
 
 def set_procedure_fee(
@@ -108,6 +130,10 @@ def set_procedure_fee(
         if fee_cents < 0:
             raise ValidationError("a fee must not be negative")
         found[0].fee_cents = fee_cents
-        uow.audit(actor, "procedure.set_fee", "procedure", found[0].procedure_id, detail=f"{fee_cents}")
+        uow.audit(
+            actor, "procedure.set_fee", "procedure", found[0].procedure_id, detail=f"{fee_cents}"
+        )
 
-    run_use_case(uow, actor, action="procedure.set_fee", entity_type="procedure", entity_id=None, work=work)
+    run_use_case(
+        uow, actor, action="procedure.set_fee", entity_type="procedure", entity_id=None, work=work
+    )

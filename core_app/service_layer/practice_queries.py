@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core_app.domain.exceptions import ValidationError
 from core_app.domain.hours import format_weekly_hours
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer.unit_of_work import UnitOfWork
@@ -20,11 +21,14 @@ def clinic_timezone(
     """The timezone in which times typed for this clinic, chair or appointment are meant."""
     with uow:
         if appointment_id is not None:
-            appointment = require(uow.appointments.get(appointment_id), "appointment", appointment_id)
+            appointment = require(
+                uow.appointments.get(appointment_id), "appointment", appointment_id
+            )
             clinic_id = appointment.clinic_id
         elif chair_id is not None:
             clinic_id = require(uow.chairs.get(chair_id), "chair", chair_id).clinic_id
-        assert clinic_id is not None, "give a clinic, chair or appointment"
+        if clinic_id is None:
+            raise ValidationError("give a clinic, chair or appointment")
         return require(uow.clinics.get(clinic_id), "clinic", clinic_id).timezone
 
 

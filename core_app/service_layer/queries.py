@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core_app.domain.patient import Patient
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, require_id, run_use_case
@@ -31,6 +32,10 @@ class ScheduleRow:
     reschedule_count: int
 
 
+def _name(patient: Patient) -> str:
+    return f"{patient.first_name} {patient.last_name}"
+
+
 def clinic_schedule(
     uow: UnitOfWork, actor: Actor, *, clinic_id: int, start_at: datetime, end_at: datetime
 ) -> list[ScheduleRow]:
@@ -48,7 +53,7 @@ def clinic_schedule(
                 local_end=f"{clinic.local(a.end_at):%H:%M}",
                 status=str(a.status),
                 patient_id=a.patient_id,
-                patient_name=f"{patients[a.patient_id].first_name} {patients[a.patient_id].last_name}",
+                patient_name=_name(patients[a.patient_id]),
                 provider_id=a.provider_id,
                 chair_id=a.chair_id,
                 procedure_codes=[line.code for line in a.procedures],
@@ -66,4 +71,6 @@ def clinic_schedule(
             uow.audit(actor, "patient.read", "patient", read_ids, detail="schedule")
         return rows
 
-    return run_use_case(uow, actor, action="schedule.read", entity_type="clinic", entity_id=clinic_id, work=work)
+    return run_use_case(
+        uow, actor, action="schedule.read", entity_type="clinic", entity_id=clinic_id, work=work
+    )

@@ -19,7 +19,7 @@ from core_app.service_layer.unit_of_work import UnitOfWork
 R = TypeVar("R")
 T = TypeVar("T")
 
-_jitter = random.Random(0)  # backoff spread only; no business data depends on it
+_jitter = random.Random(0)  # noqa: S311 - spreads retry backoff; not a secret
 
 
 class TransientConflict(DomainError):
@@ -53,9 +53,9 @@ def run_use_case(
             if not is_retryable(error):
                 raise
             time.sleep(min(0.5, 0.01 * 2**attempt) * (0.5 + _jitter.random()))
-    error = TransientConflict(f"{action} kept colliding with concurrent changes; try again")
-    _audit_refusal(uow, actor, action, entity_type, entity_id, error)
-    raise error
+    busy = TransientConflict(f"{action} kept colliding with concurrent changes; try again")
+    _audit_refusal(uow, actor, action, entity_type, entity_id, busy)
+    raise busy
 
 
 def _audit_refusal(

@@ -41,7 +41,9 @@ def add_user(
         uow.audit(actor, "user.add", "staff_user", user_id, detail=str(role))
         return user_id
 
-    return run_use_case(uow, actor, action="user.add", entity_type="staff_user", entity_id=None, work=work)
+    return run_use_case(
+        uow, actor, action="user.add", entity_type="staff_user", entity_id=None, work=work
+    )
 
 
 def authenticate(uow: UnitOfWork, *, username: str, password: str) -> Actor:
