@@ -102,7 +102,9 @@ def truncate_all(app: App) -> None:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-def make_settings(backend: str, tmp_path: Path, key_file: Path, request: pytest.FixtureRequest) -> Settings:
+def make_settings(
+    backend: str, tmp_path: Path, key_file: Path, request: pytest.FixtureRequest
+) -> Settings:
     if backend == "sqlite":
         shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "dentops.db")
         return Settings(data_dir=tmp_path, key_file=key_file)
@@ -116,7 +118,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path, key_file: Path, request: pytest.FixtureRequest) -> Settings:
+def settings(
+    backend: str, tmp_path: Path, key_file: Path, request: pytest.FixtureRequest
+) -> Settings:
     return make_settings(backend, tmp_path, key_file, request)
 
 
@@ -154,24 +158,41 @@ def practice(app: App) -> Practice:
     admin = users.actor_for(app.uow(), "admin")
     week = parse_weekly_hours("mon-sat 08:00-18:00")
     clinic_id = setup.create_clinic(
-        app.uow(), admin, name="Main Street", timezone="America/New_York", currency="USD",
-        country="US", hours=week,
+        app.uow(),
+        admin,
+        name="Main Street",
+        timezone="America/New_York",
+        currency="USD",
+        country="US",
+        hours=week,
     )
     dentist = setup.add_provider(
         app.uow(), admin, name="Dr Ada", kind=ProviderKind.DENTIST, clinic_id=clinic_id, hours=week
     )
     dentist2 = setup.add_provider(
-        app.uow(), admin, name="Dr Bo", kind=ProviderKind.DENTIST, clinic_id=clinic_id,
+        app.uow(),
+        admin,
+        name="Dr Bo",
+        kind=ProviderKind.DENTIST,
+        clinic_id=clinic_id,
         hours=parse_weekly_hours("mon-fri 08:00-16:00"),
     )
     hygienist = setup.add_provider(
         app.uow(), admin, name="Hy Cy", kind=ProviderKind.HYGIENIST, clinic_id=clinic_id, hours=week
     )
-    chairs = [setup.add_chair(app.uow(), admin, clinic_id=clinic_id, name=f"Op {n}") for n in (1, 2, 3)]
+    chairs = [
+        setup.add_chair(app.uow(), admin, clinic_id=clinic_id, name=f"Op {n}") for n in (1, 2, 3)
+    ]
     patient_ids = [
         patients.add_patient(
-            app.uow(), admin, clinic_id=clinic_id, first_name=first, last_name="Testpatient",
-            birth_date=date(1970 + n * 7, 3, 14), phone="+1 555 0100", email=f"{first.lower()}@example.org",
+            app.uow(),
+            admin,
+            clinic_id=clinic_id,
+            first_name=first,
+            last_name="Testpatient",
+            birth_date=date(1970 + n * 7, 3, 14),
+            phone="+1 555 0100",
+            email=f"{first.lower()}@example.org",
         )
         for n, first in enumerate(["Alma", "Ben", "Cleo", "Dev"])
     ]

@@ -67,6 +67,11 @@ class Session:
                     raise ValidationError(str(error)) from error
         return self._app
 
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
     def actor(self) -> Actor:
         if not self.actor_name:
             fail(

@@ -49,6 +49,7 @@ def main_options(
     ] = None,
 ) -> None:
     ctx.obj = Session(actor)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @app.command()

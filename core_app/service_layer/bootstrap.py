@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from core_app.adapters import migrate
 from core_app.adapters.crypto import KeyRing, create_key_file, install_keyring, load_key_file
 from core_app.adapters.db import backend_name, make_engine
 from core_app.adapters.orm import start_mappers
@@ -63,6 +62,8 @@ def initialise(
     settings: Settings, *, admin_username: str | None, admin_password: str | None
 ) -> InitReport:
     """Create keys (if missing), migrate the schema to head and add the first admin. Re-runnable."""
+    from core_app.adapters import migrate  # Alembic costs ~0.5 s of import: only for init
+
     created_keys = not settings.key_file.exists()
     if created_keys:
         create_key_file(settings.key_file)
