@@ -298,7 +298,7 @@ class Appointment:
             reason=reason,
             moved_from=self,
         )
-        self.start_at, self.end_at = slot.start_at, slot.end_at
+        self.start_at, self.end_at = ensure_utc(slot.start_at), ensure_utc(slot.end_at)
         self.provider_id = _saved(slot.provider.provider_id, "provider")
         self.chair_id = _saved(slot.chair.chair_id, "chair")
         self.status = AppointmentStatus.BOOKED
@@ -400,6 +400,11 @@ def book(
         raise ValidationError("an appointment needs at least one procedure")
     if not patient.is_active:
         raise ValidationError(f"patient {patient.patient_id} is no longer active")
+    if patient.clinic_id != slot.clinic.clinic_id:
+        raise ValidationError(
+            f"patient {patient.patient_id} is registered at clinic {patient.clinic_id}, "
+            f"not clinic {slot.clinic.clinic_id}"
+        )
     for procedure in procedures:
         if procedure.clinic_id != slot.clinic.clinic_id or not procedure.is_active:
             raise ValidationError(f"procedure {procedure.code} is not in this clinic's catalog")

@@ -103,7 +103,19 @@ def parse_weekly_hours(text: str) -> tuple[HoursBlock, ...]:
     for before, after in pairwise(ordered):
         if before.weekday == after.weekday and after.start < before.end:
             raise ValidationError(f"hours {before.describe()} and {after.describe()} overlap")
-    return tuple(ordered)
+    return _merge_touching(ordered)
+
+
+def _merge_touching(ordered: list[HoursBlock]) -> tuple[HoursBlock, ...]:
+    """`mon 08:00-12:00; mon 12:00-18:00` is one block: an appointment may span 12:00."""
+    merged: list[HoursBlock] = []
+    for block in ordered:
+        last = merged[-1] if merged else None
+        if last is not None and last.weekday == block.weekday and last.end == block.start:
+            merged[-1] = HoursBlock(block.weekday, last.start, block.end)
+        else:
+            merged.append(block)
+    return tuple(merged)
 
 
 def format_weekly_hours(blocks: tuple[HoursBlock, ...] | list[HoursBlock]) -> str:

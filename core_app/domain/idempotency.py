@@ -12,7 +12,7 @@ from core_app.domain.exceptions import IdempotencyConflict, ValidationError
 
 def fingerprint(command: str, content: dict[str, object]) -> str:
     """A stable digest of a request's content (keys sorted, values as text)."""
-    canonical = json.dumps({"command": command, **content}, sort_keys=True, default=str)
+    canonical = json.dumps({"command": command, "content": content}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core_app.domain.exceptions import CurrencyMismatch, ValidationError
+
+#: ASCII digits; commas only as thousands separators; at most two decimals
+_AMOUNT = re.compile(r"(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<part>\d{1,2}))?", re.ASCII)
 
 MAX_AMOUNT_CENTS = 100_000_000_00  # one hundred million: anything above is a typo
 
@@ -31,13 +35,16 @@ def format_money(cents: int, currency: str) -> str:
 
 def parse_amount(text: str) -> int:
     """Parse a decimal amount such as `120`, `120.5` or `120.50` into cents, exactly."""
-    cleaned = text.strip().replace(",", "")
-    whole, dot, part = cleaned.partition(".")
+    cleaned = text.strip()
     if cleaned.startswith("-"):
         raise ValidationError(f"amount {text!r} is negative")
-    if not whole.isdigit() or (dot and (not part.isdigit() or len(part) > 2)):
-        raise ValidationError(f"amount {text!r} is not a number with at most two decimals")
-    return int(whole) * 100 + int(part.ljust(2, "0") if part else 0)
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None:
+        raise ValidationError(
+            f"amount {text!r} is not a number with at most two decimals (e.g. 1,250.50)"
+        )
+    whole = match["whole"].replace(",", "")
+    return int(whole) * 100 + int((match["part"] or "").ljust(2, "0"))
 
 
 def require_positive_amount(cents: int, what: str) -> int:

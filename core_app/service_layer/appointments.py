@@ -42,45 +42,43 @@ def book_appointment(
     allow_past: bool = False,
 ) -> int:
     """Book a patient; refused with the rule in the way (e.g. which appointment holds the chair)."""
-    start_at = ensure_utc(start_at, name="start")
     codes = [code.strip().upper() for code in procedure_codes]
-    content: dict[str, object] = {
-        "patient_id": patient_id,
-        "provider_id": provider_id,
-        "chair_id": chair_id,
-        "start_at": start_at.isoformat(),
-        "end_at": end_at.isoformat() if end_at else None,
-        "codes": codes,
-        "overbook_of": overbook_of,
-    }
 
     def work(uow: UnitOfWork) -> int:
+        start = ensure_utc(start_at, name="start")
+        end = ensure_utc(end_at, name="end") if end_at else None
+        chair = require(uow.chairs.get(chair_id), "chair", chair_id)
+        actor.require(Action.OVERBOOK if overbook_of else Action.BOOK, clinic_id=chair.clinic_id)
+        if allow_past:
+            actor.require(Action.IMPORT)
+        content: dict[str, object] = {
+            "patient_id": patient_id,
+            "provider_id": provider_id,
+            "chair_id": chair_id,
+            "start_at": start.isoformat(),
+            "end_at": end.isoformat() if end else None,
+            "codes": codes,
+            "overbook_of": overbook_of,
+        }
+
         def create() -> int:
             patient = require(uow.patients.get(patient_id), "patient", patient_id)
-            chair = require(uow.chairs.get(chair_id), "chair", chair_id)
-            actor.require(
-                Action.OVERBOOK if overbook_of else Action.BOOK, clinic_id=chair.clinic_id
-            )
-            if allow_past:
-                actor.require(Action.IMPORT)
             procedures = uow.procedures.by_codes(chair.clinic_id, codes)
             unknown = sorted(set(codes) - {p.code for p in procedures})
             if unknown:
                 raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
             ordered = sorted(procedures, key=lambda p: codes.index(p.code))
             minutes = sum(p.default_duration_min for p in ordered)
-            end = (
-                ensure_utc(end_at, name="end") if end_at else start_at + timedelta(minutes=minutes)
-            )
+            stop = end or start + timedelta(minutes=minutes)
             slot = _slot(
-                uow, provider_id=provider_id, chair_id=chair_id, start_at=start_at, end_at=end
+                uow, provider_id=provider_id, chair_id=chair_id, start_at=start, end_at=stop
             )
             target = None
             if overbook_of is not None:
                 target = require(uow.appointments.get(overbook_of), "appointment", overbook_of)
             existing = uow.appointments.overlapping(
-                start_at=start_at,
-                end_at=end,
+                start_at=start,
+                end_at=stop,
                 provider_id=provider_id,
                 chair_id=chair_id,
                 patient_id=patient_id,
@@ -211,21 +209,19 @@ def reschedule_appointment(
     reason: str | None = None,
 ) -> None:
     """Move to a new start (and optionally provider/chair), keeping the duration."""
-    start_at = ensure_utc(start_at, name="start")
 
     def change(u: UnitOfWork, a: Appointment) -> None:
         new_provider = provider_id or a.provider_id
         new_chair = chair_id or a.chair_id
-        end_at = start_at + (a.end_at - a.start_at)
-        slot = _slot(
-            u, provider_id=new_provider, chair_id=new_chair, start_at=start_at, end_at=end_at
-        )
+        start = ensure_utc(start_at, name="start")
+        end = start + (a.end_at - a.start_at)
+        slot = _slot(u, provider_id=new_provider, chair_id=new_chair, start_at=start, end_at=end)
         for line in a.procedures:
             procedure = require(u.procedures.get(line.procedure_id), "procedure", line.procedure_id)
             slot.provider.ensure_can_perform(procedure)
         existing = u.appointments.overlapping(
-            start_at=start_at,
-            end_at=end_at,
+            start_at=start,
+            end_at=end,
             provider_id=new_provider,
             chair_id=new_chair,
             patient_id=a.patient_id,

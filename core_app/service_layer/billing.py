@@ -40,9 +40,10 @@ def record_payment(
     }
 
     def work(uow: UnitOfWork) -> int:
+        patient = require(uow.patients.get(patient_id), "patient", patient_id)
+        actor.require(Action.RECORD_PAYMENT, clinic_id=patient.clinic_id)
+
         def create() -> int:
-            patient = require(uow.patients.get(patient_id), "patient", patient_id)
-            actor.require(Action.RECORD_PAYMENT, clinic_id=patient.clinic_id)
             clinic = require(uow.clinics.get(patient.clinic_id), "clinic", patient.clinic_id)
             if appointment_id is not None:
                 appointment = require(
@@ -96,9 +97,10 @@ def refund_payment(
     }
 
     def work(uow: UnitOfWork) -> int:
+        payment = require(uow.payments.get(payment_id, for_update=True), "payment", payment_id)
+        actor.require(Action.REFUND, clinic_id=payment.clinic_id)
+
         def create() -> int:
-            payment = require(uow.payments.get(payment_id, for_update=True), "payment", payment_id)
-            actor.require(Action.REFUND, clinic_id=payment.clinic_id)
             refund = payment.refund(
                 amount_cents=amount_cents,
                 now=uow.now(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core_app.domain.catalog import DEFAULT_CATALOG
-from core_app.domain.exceptions import ValidationError
+from core_app.domain.exceptions import PermissionDenied, ValidationError
 from core_app.domain.hours import HoursBlock
 from core_app.domain.practice import Chair, Clinic, Procedure, Provider, ProviderKind, require_name
 from core_app.domain.staff import Action, Actor
@@ -23,6 +23,8 @@ def create_clinic(
 ) -> int:
     def work(uow: UnitOfWork) -> int:
         actor.require(Action.SETUP_PRACTICE)
+        if actor.clinic_id is not None:
+            raise PermissionDenied(f"user {actor.username} is limited to one clinic")
         clinic = Clinic.create(
             name=name, timezone=timezone, currency=currency, country=country, hours=hours
         )

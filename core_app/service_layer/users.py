@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core_app.adapters.passwords import hash_password, verify_password
 from core_app.domain.audit import Outcome
-from core_app.domain.exceptions import AuthenticationFailed, ValidationError
+from core_app.domain.exceptions import AuthenticationFailed, PermissionDenied, ValidationError
 from core_app.domain.staff import SYSTEM, Action, Actor, Role, StaffUser, check_password_strength
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, require_id, run_use_case
@@ -19,13 +19,17 @@ def add_user(
     role: Role,
     clinic_id: int | None = None,
 ) -> int:
-    check_password_strength(password)
-    password_hash = hash_password(password)  # slow on purpose: outside the transaction
 
     def work(uow: UnitOfWork) -> int:
         # the very first user (from `dentops init`) is created by the system itself
         if not (actor is SYSTEM and uow.users.count() == 0):
-            actor.require(Action.MANAGE_USERS)
+            actor.require(Action.MANAGE_USERS, clinic_id=clinic_id)
+            if clinic_id is None and actor.clinic_id is not None:
+                raise PermissionDenied(
+                    f"user {actor.username} is limited to clinic {actor.clinic_id}; "
+                    "they cannot create users for every clinic"
+                )
+        check_password_strength(password)
         if uow.users.by_username(username) is not None:
             raise ValidationError(f"user {username!r} exists already")
         if clinic_id is not None:
@@ -33,7 +37,7 @@ def add_user(
         user = StaffUser(
             username=username,
             role=role,
-            password_hash=password_hash,
+            password_hash=hash_password(password),
             clinic_id=clinic_id,
             created_at=uow.now(),
         )

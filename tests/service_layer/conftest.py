@@ -1,0 +1,19 @@
+"""Service tests create many staff users: hash their passwords with a cheap argon2 profile.
+
+Hashes still go through argon2id and `verify_password` reads the parameters from the hash, so
+signing in works as in production; only the cost (64 MiB, 3 passes) is dropped for speed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+
+from core_app.service_layer import users
+
+_cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "hash_password", _cheap.hash)
