@@ -88,6 +88,11 @@ def _updated_at() -> Column[datetime]:
     )
 
 
+def _source_ref() -> Column[str]:
+    """The record's key in the system it was imported from (unique; None if made here)."""
+    return Column("source_ref", String(100), unique=True, index=True)
+
+
 clinics = Table(
     "clinics",
     metadata,
@@ -183,6 +188,7 @@ patients = Table(
     Column("contact_preference", _enum(ContactPreference, "contact_preference"), nullable=False),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
+    _source_ref(),
     _updated_at(),
 )
 
@@ -224,6 +230,7 @@ appointments = Table(
     Column("cancel_reason", String(500)),
     Column("is_late_cancel", Boolean, nullable=False, default=False),
     Column("reschedule_count", Integer, nullable=False, default=0),
+    _source_ref(),
     CheckConstraint("start_at < end_at", name="start_before_end"),
     Index("ix_appointments_provider_id_start_at", "provider_id", "start_at"),
     Index("ix_appointments_chair_id_start_at", "chair_id", "start_at"),
@@ -298,6 +305,7 @@ payments = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("recorded_by_user_id", ForeignKey("staff_users.user_id")),
     Column("reference", String(200)),
+    _source_ref(),
     CheckConstraint("amount_cents > 0", name="amount_positive"),
     _updated_at(),
 )

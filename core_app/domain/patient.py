@@ -20,6 +20,30 @@ class ContactPreference(enum.StrEnum):
     PHONE = "phone"
 
 
+def check_patient_fields(
+    *,
+    birth_date: date,
+    today: date,
+    phone: str | None,
+    email: str | None,
+    sex: str | None,
+    distance_km: float | None,
+) -> None:
+    """The rules for a patient's fields (names are checked by `require_name`)."""
+    if birth_date > today:
+        raise ValidationError(f"birth date {birth_date} lies in the future")
+    if birth_date.year < today.year - 125:
+        raise ValidationError(f"birth date {birth_date} is more than 125 years ago")
+    if email is not None and not _EMAIL.match(email):
+        raise ValidationError(f"email {email!r} is not an email address")
+    if phone is not None and not _PHONE.match(phone):
+        raise ValidationError("phone must be 6-20 digits, spaces or +()-./")
+    if sex is not None and sex not in ("female", "male", "other"):
+        raise ValidationError("sex must be female, male or other")
+    if distance_km is not None and not 0 <= distance_km <= 1000:
+        raise ValidationError("distance must be between 0 and 1000 km")
+
+
 @dataclass(eq=False)
 class Patient:
     clinic_id: int
@@ -55,18 +79,14 @@ class Patient:
         contact_preference: ContactPreference = ContactPreference.SMS,
         created_at: datetime,
     ) -> Patient:
-        if birth_date > today:
-            raise ValidationError(f"birth date {birth_date} lies in the future")
-        if birth_date.year < today.year - 125:
-            raise ValidationError(f"birth date {birth_date} is more than 125 years ago")
-        if email is not None and not _EMAIL.match(email):
-            raise ValidationError(f"email {email!r} is not an email address")
-        if phone is not None and not _PHONE.match(phone):
-            raise ValidationError("phone must be 6-20 digits, spaces or +()-./")
-        if sex is not None and sex not in ("female", "male", "other"):
-            raise ValidationError("sex must be female, male or other")
-        if distance_km is not None and not 0 <= distance_km <= 1000:
-            raise ValidationError("distance must be between 0 and 1000 km")
+        check_patient_fields(
+            birth_date=birth_date,
+            today=today,
+            phone=phone,
+            email=email,
+            sex=sex,
+            distance_km=distance_km,
+        )
         return cls(
             clinic_id=clinic_id,
             first_name=require_name(first_name, "first name"),

@@ -26,7 +26,7 @@ def test_migrations_go_down_to_nothing_and_back_up(settings: Settings) -> None:
         assert set(inspect(app.engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(app.engine)
         assert set(inspect(app.engine).get_table_names()) >= set(metadata.tables)
-        assert migrate.current_revision(app.engine) == "0001"
+        assert migrate.current_revision(app.engine) == "0002"
     finally:
         app.close()
 

@@ -1,0 +1,439 @@
+"""Bulk loads of history (imports, the simulator): all or nothing, under the core's rules.
+
+One transaction: patients, appointments (with procedures, events and charges for completed
+visits) and payments (with refunds) are checked together against each other and against what
+is stored; any problem refuses the whole load with every problem listed; otherwise the rows
+are written in bulk (see `core_app.adapters.bulk`) and the load is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from core_app.adapters import orm
+from core_app.adapters.bulk import Writer, active_appointments_between
+from core_app.domain import history as rules
+from core_app.domain.appointment import BookingSource
+from core_app.domain.exceptions import DomainError, ValidationError
+from core_app.domain.history import HistoricPatient, HistoricPayment, HistoricVisit, Problem
+from core_app.domain.patient import ContactPreference, check_patient_fields
+from core_app.domain.practice import Procedure, ProviderKind, require_name
+from core_app.domain.staff import Action, Actor
+from core_app.service_layer.unit_of_work import UnitOfWork
+from core_app.service_layer.use_case import run_use_case
+
+
+class HistoryRefused(ValidationError):
+    """The load breaks the rules; `problems` lists every one, nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = "; ".join(f"{p.where}: {p.reason}" for p in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        super().__init__(f"{len(problems)} problem(s), nothing written: {first}{more}")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    patient_ids: list[int]
+    appointment_ids: list[int]
+    payment_ids: list[int]
+    charges: int
+    refunds: int
+    events: int
+
+
+@dataclass
+class _Context:
+    currency: dict[int, str]
+    provider_kind: dict[int, ProviderKind]
+    provider_clinics: dict[int, set[int]]
+    chair_clinic: dict[int, int]
+    catalog: dict[tuple[int, str], Procedure]
+    patient_clinic: dict[int, int]
+
+
+def _context(uow: UnitOfWork) -> _Context:
+    providers = uow.providers.list()
+    session = uow.session
+    return _Context(
+        currency={c.clinic_id: c.currency for c in uow.clinics.list() if c.clinic_id},
+        provider_kind={p.provider_id: p.kind for p in providers if p.provider_id},
+        provider_clinics={
+            p.provider_id: {h.clinic_id for h in p.working_hours}
+            for p in providers
+            if p.provider_id
+        },
+        chair_clinic={
+            chair: clinic
+            for chair, clinic in session.execute(
+                select(orm.chairs.c.chair_id, orm.chairs.c.clinic_id)
+            )
+        },
+        catalog={(p.clinic_id, p.code): p for p in session.scalars(select(Procedure))},
+        patient_clinic={
+            patient: clinic
+            for patient, clinic in session.execute(
+                select(orm.patients.c.patient_id, orm.patients.c.clinic_id)
+            )
+        },
+    )
+
+
+def _check_patients(patients: Sequence[HistoricPatient], ctx: _Context) -> list[Problem]:
+    problems: list[Problem] = []
+    today = datetime.now(UTC).date()
+    for index, p in enumerate(patients):
+        where = rules.where_patient(index, p)
+        if p.clinic_id not in ctx.currency:
+            problems.append(Problem(where, f"clinic {p.clinic_id} does not exist"))
+        try:
+            require_name(p.first_name, "first name")
+            require_name(p.last_name, "last name")
+            ContactPreference(p.contact_preference)
+            check_patient_fields(
+                birth_date=date.fromisoformat(p.birth_date_iso),
+                today=today,
+                phone=p.phone,
+                email=p.email,
+                sex=p.sex,
+                distance_km=p.distance_km,
+            )
+        except (DomainError, ValueError) as error:
+            problems.append(Problem(where, str(error)))
+    return problems
+
+
+def _visit_reasons(
+    v: HistoricVisit, patients: Sequence[HistoricPatient], ctx: _Context
+) -> list[str]:
+    reasons = []
+    if v.clinic_id not in ctx.currency:
+        return [f"clinic {v.clinic_id} does not exist"]
+    if v.clinic_id not in ctx.provider_clinics.get(v.provider_id, set()):
+        reasons.append(f"provider {v.provider_id} does not work at clinic {v.clinic_id}")
+    if ctx.chair_clinic.get(v.chair_id) != v.clinic_id:
+        reasons.append(f"chair {v.chair_id} is not a chair of clinic {v.clinic_id}")
+    if v.patient_id is not None and ctx.patient_clinic.get(v.patient_id) != v.clinic_id:
+        reasons.append(f"patient {v.patient_id} is not a patient of clinic {v.clinic_id}")
+    if v.new_patient is not None and (
+        not 0 <= v.new_patient < len(patients) or patients[v.new_patient].clinic_id != v.clinic_id
+    ):
+        reasons.append(f"new patient {v.new_patient} is not in this load for clinic {v.clinic_id}")
+    for code in v.procedure_codes:
+        procedure = ctx.catalog.get((v.clinic_id, code))
+        if procedure is None:
+            reasons.append(f"procedure {code} is not in clinic {v.clinic_id}'s catalog")
+        elif ctx.provider_kind.get(v.provider_id) is ProviderKind.HYGIENIST and not (
+            procedure.hygienist_allowed
+        ):
+            reasons.append(f"procedure {code} needs a dentist; provider {v.provider_id} is not")
+    return reasons
+
+
+def _check_visits(
+    uow: UnitOfWork,
+    visits: Sequence[HistoricVisit],
+    patients: Sequence[HistoricPatient],
+    ctx: _Context,
+    writer: Writer,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, v in enumerate(visits):
+        for reason in rules.check_visit(index, v) + _visit_reasons(v, patients, ctx):
+            problems.append(Problem(rules.where_visit(index, v), reason))
+    if visits and not problems:
+        existing = active_appointments_between(
+            writer.connection,
+            min(v.start_epoch for v in visits),
+            max(v.end_epoch for v in visits),
+            writer,
+        )
+        keys = [
+            v.patient_id if v.patient_id is not None else -1 - (v.new_patient or 0) for v in visits
+        ]
+        problems += rules.check_overlaps(visits, keys, existing)
+    return problems
+
+
+def _check_payments(
+    payments: Sequence[HistoricPayment],
+    visits: Sequence[HistoricVisit],
+    patients: Sequence[HistoricPatient],
+    ctx: _Context,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, p in enumerate(payments):
+        where = rules.where_payment(index, p)
+        currency = ctx.currency.get(p.clinic_id)
+        if currency is None:
+            problems.append(Problem(where, f"clinic {p.clinic_id} does not exist"))
+            continue
+        reasons = rules.check_payment(index, p, currency)
+        if p.patient_id is not None and ctx.patient_clinic.get(p.patient_id) != p.clinic_id:
+            reasons.append(f"patient {p.patient_id} is not a patient of clinic {p.clinic_id}")
+        if p.new_patient is not None and not 0 <= p.new_patient < len(patients):
+            reasons.append(f"new patient {p.new_patient} is not in this load")
+        if p.visit is not None:
+            if not 0 <= p.visit < len(visits):
+                reasons.append(f"visit {p.visit} is not in this load")
+            elif (visits[p.visit].patient_id, visits[p.visit].new_patient) != (
+                p.patient_id,
+                p.new_patient,
+            ):
+                reasons.append(f"visit {p.visit} is another patient's")
+        problems += [Problem(where, reason) for reason in reasons]
+    return problems
+
+
+def load_history(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    patients: Sequence[HistoricPatient] = (),
+    visits: Sequence[HistoricVisit] = (),
+    payments: Sequence[HistoricPayment] = (),
+    source: BookingSource = BookingSource.IMPORT,
+) -> LoadReport:
+    """Check everything, then write everything, in one transaction."""
+
+    def work(uow: UnitOfWork) -> LoadReport:
+        actor.require(Action.IMPORT)
+        for clinic_id in {v.clinic_id for v in visits} | {p.clinic_id for p in patients}:
+            actor.require(Action.IMPORT, clinic_id=clinic_id)
+        ctx = _context(uow)
+        writer = Writer(uow.session.connection())
+        problems = _check_patients(patients, ctx)
+        problems += _check_visits(uow, visits, patients, ctx, writer)
+        problems += _check_payments(payments, visits, patients, ctx)
+        if problems:
+            raise HistoryRefused(problems)
+        report = _write(writer, patients, visits, payments, ctx, source)
+        for kind, ids in (
+            ("patient", report.patient_ids),
+            ("appointment", report.appointment_ids),
+            ("payment", report.payment_ids),
+        ):
+            if ids:
+                uow.audit(
+                    actor,
+                    "history.load",
+                    kind,
+                    None,
+                    detail=f"{len(ids)} rows, ids {ids[0]}..{ids[-1]}",
+                )
+        return report
+
+    return run_use_case(
+        uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
+    )
+
+
+def _write(
+    w: Writer,
+    patients: Sequence[HistoricPatient],
+    visits: Sequence[HistoricVisit],
+    payments: Sequence[HistoricPayment],
+    ctx: _Context,
+    source: BookingSource,
+) -> LoadReport:
+    patient_ids = w.reserve_ids(orm.patients, len(patients))
+    w.insert(
+        orm.patients,
+        [
+            "patient_id",
+            "clinic_id",
+            "first_name",
+            "last_name",
+            "birth_date",
+            "phone",
+            "email",
+            "notes",
+            "sex",
+            "distance_km",
+            "has_insurance",
+            "contact_preference",
+            "is_active",
+            "created_at",
+            "source_ref",
+        ],
+        (
+            (
+                pid,
+                p.clinic_id,
+                w.encrypt(p.first_name.strip(), "patients.first_name"),
+                w.encrypt(p.last_name.strip(), "patients.last_name"),
+                w.encrypt(p.birth_date_iso, "patients.birth_date"),
+                w.encrypt(p.phone, "patients.phone"),
+                w.encrypt(p.email, "patients.email"),
+                w.encrypt(p.notes, "patients.notes"),
+                p.sex,
+                p.distance_km,
+                w.flag(p.has_insurance),
+                p.contact_preference,
+                w.flag(True),
+                w.at(p.created_epoch),
+                p.source_ref,
+            )
+            for pid, p in zip(patient_ids, patients, strict=True)
+        ),
+    )
+    appointment_ids = w.reserve_ids(orm.appointments, len(visits))
+    resolved = [
+        v.patient_id if v.patient_id is not None else patient_ids[v.new_patient or 0]
+        for v in visits
+    ]
+    w.insert(
+        orm.appointments,
+        [
+            "appointment_id",
+            "clinic_id",
+            "patient_id",
+            "provider_id",
+            "chair_id",
+            "start_at",
+            "end_at",
+            "status",
+            "source",
+            "currency",
+            "booked_at",
+            "confirmed_at",
+            "checked_in_at",
+            "completed_at",
+            "no_show_at",
+            "cancelled_at",
+            "cancel_reason",
+            "is_late_cancel",
+            "reschedule_count",
+            "source_ref",
+        ],
+        (
+            (
+                aid,
+                v.clinic_id,
+                pid,
+                v.provider_id,
+                v.chair_id,
+                w.at(v.start_epoch),
+                w.at(v.end_epoch),
+                v.status,
+                source.value,
+                ctx.currency[v.clinic_id],
+                w.at(v.booked_epoch),
+                w.at(v.confirmed_epoch),
+                w.at(v.checked_in_epoch),
+                w.at(v.completed_epoch),
+                w.at(v.no_show_epoch),
+                w.at(v.cancelled_epoch),
+                v.cancel_reason,
+                w.flag(rules.is_late_cancel(v)),
+                0,
+                v.source_ref,
+            )
+            for aid, pid, v in zip(appointment_ids, resolved, visits, strict=True)
+        ),
+    )
+    lines, charges, events = [], [], []
+    for aid, pid, v in zip(appointment_ids, resolved, visits, strict=True):
+        fees = v.fees_cents or tuple(
+            ctx.catalog[(v.clinic_id, c)].fee_cents for c in v.procedure_codes
+        )
+        for code, fee in zip(v.procedure_codes, fees, strict=True):
+            procedure = ctx.catalog[(v.clinic_id, code)]
+            lines.append(
+                (
+                    aid,
+                    procedure.procedure_id,
+                    code,
+                    str(procedure.category),
+                    procedure.default_duration_min,
+                    fee,
+                )
+            )
+            if v.status == "completed":
+                charges.append(
+                    (
+                        v.clinic_id,
+                        pid,
+                        aid,
+                        code,
+                        fee,
+                        ctx.currency[v.clinic_id],
+                        w.at(v.completed_epoch),
+                    )
+                )
+        events.append((aid, "booked", w.at(v.booked_epoch)))
+        for name, epoch in (
+            ("confirmed", v.confirmed_epoch),
+            ("checked_in", v.checked_in_epoch),
+            ("completed", v.completed_epoch),
+            ("no_show", v.no_show_epoch),
+        ):
+            if epoch is not None:
+                events.append((aid, name, w.at(epoch)))
+        if v.cancelled_epoch is not None:
+            kind = "late_cancel" if rules.is_late_cancel(v) else "cancelled"
+            events.append((aid, kind, w.at(v.cancelled_epoch)))
+    w.insert(
+        orm.appointment_procedures,
+        ["appointment_id", "procedure_id", "code", "category", "duration_min", "fee_cents"],
+        lines,
+    )
+    w.insert(orm.appointment_events, ["appointment_id", "event_type", "occurred_at"], events)
+    w.insert(
+        orm.charges,
+        [
+            "clinic_id",
+            "patient_id",
+            "appointment_id",
+            "procedure_code",
+            "amount_cents",
+            "currency",
+            "charged_at",
+        ],
+        charges,
+    )
+    payment_ids = w.reserve_ids(orm.payments, len(payments))
+    w.insert(
+        orm.payments,
+        [
+            "payment_id",
+            "clinic_id",
+            "patient_id",
+            "appointment_id",
+            "amount_cents",
+            "currency",
+            "method",
+            "received_at",
+            "reference",
+            "source_ref",
+        ],
+        (
+            (
+                pay_id,
+                p.clinic_id,
+                p.patient_id if p.patient_id is not None else patient_ids[p.new_patient or 0],
+                appointment_ids[p.visit] if p.visit is not None else None,
+                p.amount_cents,
+                p.currency,
+                p.method,
+                w.at(p.received_epoch),
+                p.reference,
+                p.source_ref,
+            )
+            for pay_id, p in zip(payment_ids, payments, strict=True)
+        ),
+    )
+    refunds = [
+        (pay_id, r.amount_cents, w.at(r.refunded_epoch), r.reason)
+        for pay_id, p in zip(payment_ids, payments, strict=True)
+        for r in p.refunds
+    ]
+    w.insert(orm.refunds, ["payment_id", "amount_cents", "refunded_at", "reason"], refunds)
+    return LoadReport(
+        patient_ids, appointment_ids, payment_ids, len(charges), len(refunds), len(events)
+    )
