@@ -12,11 +12,14 @@ Re-importing the same files changes nothing: each record keeps its source key in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from core_app.domain.hours import HoursBlock
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer.importing.apply import apply_plan
 from core_app.service_layer.importing.options import ImportOptions
@@ -52,6 +55,31 @@ def import_directory(
 ) -> ImportReport:
     """Import `folder`'s patients.csv, appointments.csv and (optional) payments.csv."""
     hours = options.check()
+    with gc_paused():
+        return _import(uow, actor, folder, options, hours)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a large import holds millions of small acyclic
+    objects (rows, times, tuples), and every collection would walk them all again — about
+    half the parsing time. Reference counting still frees them; collection resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(
+    uow: UnitOfWork,
+    actor: Actor,
+    folder: Path,
+    options: ImportOptions,
+    hours: tuple[HoursBlock, ...],
+) -> ImportReport:
     parsed_problems = Problems()
     parsed = parse_folder(folder, parsed_problems)
 

@@ -1,5 +1,5 @@
 """Reading a CSV file of the interchange format: header checks, records with their line numbers,
-and typed cells that report every unreadable value by line and column."""
+and typed values, reporting every unreadable one by line and column."""
 
 from __future__ import annotations
 
@@ -7,23 +7,26 @@ import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from core_app.service_layer.importing.csv_format import FileSpec
 from core_app.service_layer.importing.problems import Problems
 from core_app.service_layer.importing.values import CellError
 
-T = TypeVar("T")
-
 
 @dataclass(frozen=True)
 class Table:
-    """A file's header (the known columns it has) and its records as (first line, cells)."""
+    """A file's header (the known columns it has, by position) and its records as (first line,
+    raw fields)."""
 
     spec: FileSpec
-    present: frozenset[str]
+    columns: dict[str, int]
     complete: bool  # every required column is there
-    records: list[tuple[int, dict[str, str]]]
+    records: list[tuple[int, list[str]]]
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(self.columns)
 
 
 def read_table(folder: Path, spec: FileSpec, problems: Problems) -> Table | None:
@@ -51,7 +54,7 @@ def _read(handle: Iterator[str], spec: FileSpec, problems: Problems) -> Table | 
         return None
     names = [cell.strip() for cell in header]
     known = set(spec.names)
-    keep: list[tuple[int, str]] = []
+    columns: dict[str, int] = {}
     for position, name in enumerate(names):
         if name not in known:
             problems.add(
@@ -60,58 +63,56 @@ def _read(handle: Iterator[str], spec: FileSpec, problems: Problems) -> Table | 
                 name,
                 f"unknown column; {spec.name} has the columns {', '.join(spec.names)}",
             )
-        elif name in names[:position]:
+        elif name in columns:
             problems.add(spec.name, 1, name, "the column appears twice")
         else:
-            keep.append((position, name))
-    present = frozenset(name for _, name in keep)
-    missing = [name for name in spec.required_names if name not in present]
+            columns[name] = position
+    missing = [name for name in spec.required_names if name not in columns]
     for name in missing:
         problems.add(spec.name, 1, name, "a required column is missing")
-    records: list[tuple[int, dict[str, str]]] = []
+    records: list[tuple[int, list[str]]] = []
     width = len(names)
     last_line = reader.line_num
     for row in reader:
         line, last_line = last_line + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
         if len(row) != width:
-            problems.add(
-                spec.name, line, "", f"the record has {len(row)} fields; the header has {width}"
-            )
+            if any(cell.strip() for cell in row):
+                problems.add(
+                    spec.name, line, "", f"the record has {len(row)} fields; the header has {width}"
+                )
             continue
-        records.append((line, {name: row[position].strip() for position, name in keep}))
-    return Table(spec, present, not missing, records)
+        records.append((line, row))
+    return Table(spec, columns, not missing, records)
 
 
-class Cells:
-    """One record's cells; `read` returns a typed value or None and records any problem."""
+Parser = Callable[[str], object]
 
-    def __init__(self, table: Table, line: int, values: dict[str, str], problems: Problems):
-        self.file = table.spec.name
-        self.present = table.present
-        self.line = line
-        self.values = values
-        self.problems = problems
-        self.ok = True
 
-    def text(self, name: str) -> str:
-        return self.values.get(name, "")
-
-    def read(self, name: str, parse: Callable[[str], T], *, required: bool = False) -> T | None:
-        text = self.values.get(name, "")
-        if not text:
-            if required and name in self.present:
-                self.fail(name, "a value is required")
-            elif required:
-                self.ok = False
-            return None
-        try:
-            return parse(text)
-        except CellError as error:
-            self.fail(name, str(error))
-            return None
-
-    def fail(self, column: str, reason: str) -> None:
-        self.problems.add(self.file, self.line, column, reason)
-        self.ok = False
+def convert(
+    table: Table, parsers: dict[str, Parser], problems: Problems
+) -> Iterator[tuple[int, dict[str, Any], bool]]:
+    """Each record as (line, {column: value}, usable): only the columns the file has; an
+    unreadable or missing required value is a problem (and the record is not usable)."""
+    file = table.spec.name
+    required = set(table.spec.required_names)
+    plan = [
+        (name, position, parsers[name], name in required)
+        for name, position in table.columns.items()
+    ]
+    for line, row in table.records:
+        values: dict[str, Any] = {}
+        usable = table.complete
+        if not any(row):
+            continue
+        for name, position, parse, needed in plan:
+            text = row[position].strip()
+            if text:
+                try:
+                    values[name] = parse(text)
+                except CellError as error:
+                    problems.add(file, line, name, str(error))
+                    usable = False
+            elif needed:
+                problems.add(file, line, name, "a value is required")
+                usable = False
+        yield line, values, usable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -39,9 +40,34 @@ class Stamp(NamedTuple):
     date_only: bool
 
     def epoch(self, zone: ZoneInfo) -> int:
-        """UTC epoch seconds; a naive time is read in `zone` (fractions of a second dropped)."""
-        moment = self.moment if self.moment.tzinfo else self.moment.replace(tzinfo=zone)
-        return int(moment.timestamp() // 1)
+        """UTC epoch seconds; a naive time is read in `zone` (fractions of a second dropped).
+
+        A naive time in a daylight-saving gap or fold takes the offset in force before the
+        change (Python's `fold=0`): 02:30 on a spring-forward night is 03:30 daylight time."""
+        moment = self.moment
+        if moment.tzinfo is not None:
+            return int(moment.timestamp() // 1)
+        day = moment.toordinal()
+        offset = _hour_offset(zone, day, moment.hour)
+        if offset is None:  # the offset changes within this hour: ask the zone
+            return int(moment.replace(tzinfo=zone).timestamp() // 1)
+        seconds = moment.hour * 3600 + moment.minute * 60 + moment.second
+        return (day - _EPOCH_DAY) * 86400 + seconds - offset
+
+
+_EPOCH_DAY = datetime(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=1 << 17)
+def _hour_offset(zone: ZoneInfo, day: int, hour: int) -> int | None:
+    """The zone's UTC offset (s) for every local time in that hour, or None if it changes.
+    (Offsets change at most once in an hour, so equal offsets at both ends mean constant.)"""
+    start = datetime.fromordinal(day).replace(hour=hour, tzinfo=zone)
+    first = start.utcoffset()
+    last = start.replace(minute=59, second=59).utcoffset()
+    if first is None or first != last:
+        return None
+    return int(first.total_seconds())
 
 
 def key(text: str) -> str:
@@ -51,7 +77,7 @@ def key(text: str) -> str:
 
 
 def timestamp(text: str, *, date_allowed: bool = True) -> Stamp:
-    if _DATE_ONLY.match(text):
+    if len(text) == 10 and _DATE_ONLY.match(text):
         try:
             day = date.fromisoformat(text)
         except ValueError:
@@ -98,6 +124,7 @@ def cents_list(text: str) -> tuple[int, ...]:
     )
 
 
+@lru_cache(maxsize=4096)
 def codes(text: str) -> tuple[str, ...]:
     found = tuple(part.strip().upper() for part in text.split(LIST_SEPARATOR))
     for code in found:

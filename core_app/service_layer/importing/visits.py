@@ -14,7 +14,7 @@ from core_app.adapters.interchange import StoredAppointment
 from core_app.domain.history import HistoricVisit, check_visit
 from core_app.service_layer.importing import visit_rules as rules
 from core_app.service_layer.importing.context import Context
-from core_app.service_layer.importing.csv_format import APPOINTMENTS
+from core_app.service_layer.importing.csv_format import APPOINTMENTS, STATUSES
 from core_app.service_layer.importing.parse import AppointmentRow
 from core_app.service_layer.importing.patients import PatientPlan
 from core_app.service_layer.importing.placement import place_date_only
@@ -54,9 +54,37 @@ class VisitPlan:
 
 
 def settle_visits(ctx: Context, patients: dict[str, PatientPlan]) -> list[VisitPlan]:
-    drafts = [d for row in ctx.parsed.appointments if (d := _draft(ctx, row, patients))]
+    catalog = _Catalog()
+    drafts = [d for row in ctx.parsed.appointments if (d := _draft(ctx, row, patients, catalog))]
     place_date_only(drafts)
     return [plan for plan in drafts if _finish(ctx, plan)]
+
+
+class _Catalog:
+    """Per clinic, provider kind and procedure codes: what is wrong, catalog fees, minutes."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[str, str, tuple[str, ...]], tuple[list[str], tuple[int, ...], int]]
+        self.cache = {}
+
+    def lookup(
+        self, clinic: ClinicPlan, provider: ResourcePlan, codes: tuple[str, ...]
+    ) -> tuple[list[str], tuple[int, ...], int]:
+        key = (clinic.name, str(provider.kind), codes)
+        found = self.cache.get(key)
+        if found is None:
+            reasons, fees, minutes = [], [], 0
+            for code in codes:
+                item = clinic.catalog.get(code)
+                if item is None:
+                    reasons.append(f"{code} is not in the clinic's catalog")
+                    continue
+                if provider.kind == "hygienist" and not item.hygienist_allowed:
+                    reasons.append(f"{code} needs a dentist; {provider.name!r} is a hygienist")
+                fees.append(item.fee_cents)
+                minutes += item.duration_min
+            found = self.cache[key] = (reasons, tuple(fees), minutes)
+        return found
 
 
 def patient_key(
@@ -82,8 +110,15 @@ def patient_key(
     return None
 
 
-def _draft(ctx: Context, row: AppointmentRow, patients: dict[str, PatientPlan]) -> VisitPlan | None:
-    clinic = ctx.clinic(row.clinic or ctx.options.clinic, FILE, row.line, "clinic")
+def _draft(
+    ctx: Context, row: AppointmentRow, patients: dict[str, PatientPlan], catalog: _Catalog
+) -> VisitPlan | None:
+    # a value the first import filled in by default stays as stored on a re-import
+    stored = ctx.stored.appointments.get(row.appointment_id)
+    clinic_name = row.clinic or (
+        ctx.world.clinic_names[stored.clinic_id] if stored else ctx.options.clinic
+    )
+    clinic = ctx.clinic(clinic_name, FILE, row.line, "clinic")
     patient = patient_key(ctx, patients, row.patient_id, FILE, row.line)
     if clinic is None or patient is None:
         return None
@@ -97,36 +132,29 @@ def _draft(ctx: Context, row: AppointmentRow, patients: dict[str, PatientPlan]) 
             "dentops keeps each patient at one clinic",
         )
         ok = False
-    provider = ctx.world.provider(
-        clinic, row.provider or DEFAULT_PROVIDER, row.provider_kind, row.line
-    )
+    kept = ctx.world.stored_providers.get(stored.provider_id) if stored else None
+    if row.provider is None and kept is not None:
+        provider: ResourcePlan | str = kept
+    else:
+        provider = ctx.world.provider(
+            clinic, row.provider or DEFAULT_PROVIDER, row.provider_kind, row.line
+        )
     if isinstance(provider, str):
         ctx.fail(FILE, row.line, "provider", provider)
         return None
-    chair = ctx.world.chair(clinic, row.chair or f"{provider.name} chair", row.line)
-    stored = ctx.stored.appointments.get(row.appointment_id)
+    kept_chair = ctx.world.stored_chairs.get(stored.chair_id) if stored else None
+    if row.chair is None and kept_chair is not None:
+        chair = kept_chair
+    else:
+        chair = ctx.world.chair(clinic, row.chair or f"{provider.name} chair", row.line)
     codes = row.codes or (stored.codes if stored else (ctx.options.procedure,))
-    items = [clinic.catalog.get(code) for code in codes]
-    for code, item in zip(codes, items, strict=True):
-        if item is None:
-            ctx.fail(FILE, row.line, "procedure_code", f"{code} is not in the clinic's catalog")
-            ok = False
-        elif (
-            provider.kind is not None
-            and provider.kind == "hygienist"
-            and not (item.hygienist_allowed)
-        ):
-            ctx.fail(
-                FILE,
-                row.line,
-                "procedure_code",
-                f"{code} needs a dentist; {provider.name!r} is a hygienist",
-            )
-            ok = False
+    reasons, catalog_fees, minutes = catalog.lookup(clinic, provider, codes)
+    for reason in reasons:
+        ctx.fail(FILE, row.line, "procedure_code", reason)
     if row.fees is not None and len(row.fees) != len(codes):
         ctx.fail(FILE, row.line, "fee_cents", f"give one fee per procedure ({len(codes)})")
         ok = False
-    if not ok:
+    if reasons or not ok:
         return None
     same_plan = stored is not None and stored.codes == codes
     if row.fees is not None:
@@ -134,13 +162,13 @@ def _draft(ctx: Context, row: AppointmentRow, patients: dict[str, PatientPlan]) 
     elif stored is not None and same_plan:
         fees = stored.fees
     else:
-        fees = tuple(item.fee_cents for item in items if item)
+        fees = catalog_fees
     if row.duration_min is not None:
         duration_s = row.duration_min * 60
     elif stored is not None and same_plan:
         duration_s = stored.end - stored.start
     else:
-        duration_s = 60 * sum(item.duration_min for item in items if item)
+        duration_s = 60 * minutes
     return VisitPlan(
         row=row,
         ref=ctx.options.source_ref("appointments", row.appointment_id),
@@ -158,36 +186,32 @@ def _draft(ctx: Context, row: AppointmentRow, patients: dict[str, PatientPlan]) 
 
 def _finish(ctx: Context, plan: VisitPlan) -> bool:
     """Fill the status times, check the core's rules, compare with the stored appointment."""
-    row, zone = plan.row, plan.clinic.zone
+    row, zone, status = plan.row, plan.clinic.zone, plan.row.status
     start, end = plan.start, plan.start + plan.duration_s
     booked = row.booked_at.epoch(zone)
-    before = (
-        rules.state_of(plan.stored, ctx.world.clinic_names[plan.stored.clinic_id])
-        if plan.stored
-        else None
+    given = (
+        row.confirmed_at,
+        row.checked_in_at,
+        row.completed_at,
+        row.no_show_at,
+        row.cancelled_at,
     )
-    given = {
-        "confirmed": row.confirmed_at,
-        "checked_in": row.checked_in_at,
-        "completed": row.completed_at,
-        "no_show": row.no_show_at,
-        "cancelled": row.cancelled_at,
-    }
-    allowed = rules.allowed_times(row.status)
-    times: dict[str, int | None] = {}
-    for name, stamp in given.items():
-        kept = getattr(before, name) if before else None
-        # back to booked from confirmed: a reschedule, which drops the confirmation
-        unconfirm = name == "confirmed" and row.status == "booked"
-        if stamp is not None:
-            times[name] = stamp.epoch(zone)
-        elif kept is not None and name in allowed and not unconfirm:
-            times[name] = kept
-        elif rules.NEEDED.get(row.status) == name:
-            times[name] = rules.derived_time(name, booked=booked, start=start, end=end)
-        else:
-            times[name] = None
-    cancelled = row.status == "cancelled"
+    times = [None if stamp is None else stamp.epoch(zone) for stamp in given]
+    before = None
+    if plan.stored is not None:
+        before = rules.state_of(plan.stored, ctx.world.clinic_names[plan.stored.clinic_id])
+        allowed = _ALLOWED[status]
+        for n, name in enumerate(rules.TIME_FIELDS):
+            kept = getattr(before, name)
+            # back to booked from confirmed is a reschedule, which drops the confirmation
+            unconfirm = name == "confirmed" and status == "booked"
+            if times[n] is None and kept is not None and name in allowed and not unconfirm:
+                times[n] = kept
+    needed = rules.NEEDED.get(status)
+    if needed is not None:
+        n = _TIME_INDEX[needed]
+        if times[n] is None:
+            times[n] = rules.derived_time(needed, booked=booked, start=start, end=end)
     reason = row.cancel_reason or (before.cancel_reason if before else None)
     state = VisitState(
         clinic=plan.clinic.name,
@@ -197,15 +221,15 @@ def _finish(ctx: Context, plan: VisitPlan) -> bool:
         start=start,
         end=end,
         booked=booked,
-        status=row.status,
-        cancel_reason=(reason or DEFAULT_CANCEL_REASON) if cancelled else None,
+        status=status,
+        confirmed=times[0],
+        checked_in=times[1],
+        completed=times[2],
+        no_show=times[3],
+        cancelled=times[4],
+        cancel_reason=(reason or DEFAULT_CANCEL_REASON) if status == "cancelled" else None,
         codes=plan.codes,
         fees=plan.fees,
-        confirmed=times["confirmed"],
-        checked_in=times["checked_in"],
-        completed=times["completed"],
-        no_show=times["no_show"],
-        cancelled=times["cancelled"],
     )
     reasons = [(rules.column_for(r), r) for r in check_visit(0, as_historic(state, plan))]
     reasons += _future(ctx, state)
@@ -214,10 +238,14 @@ def _finish(ctx: Context, plan: VisitPlan) -> bool:
             rules.COLUMNS[f] for f in VisitState._fields if getattr(state, f) != getattr(before, f)
         )
         reasons += rules.update_problems(before, state)
-    for column, reason in reasons:
-        ctx.fail(FILE, row.line, column, reason)
+    for column, text in reasons:
+        ctx.fail(FILE, row.line, column, text)
     plan.state = state
     return not reasons
+
+
+_ALLOWED = {status: rules.allowed_times(status) for status in STATUSES}
+_TIME_INDEX = {name: n for n, name in enumerate(rules.TIME_FIELDS)}
 
 
 def _future(ctx: Context, state: VisitState) -> list[tuple[str, str]]:

@@ -73,24 +73,27 @@ class World:
             self.clinic_names[plan.clinic_id or 0] = clinic.name
         self.providers: dict[tuple[str, str], list[ResourcePlan]] = defaultdict(list)
         self.provider_names: dict[int, str] = {}
+        self.stored_providers: dict[int, ResourcePlan] = {}
         for provider in uow.providers.list():
             pid = provider.provider_id or 0
             self.provider_names[pid] = provider.name
             for clinic_id in {h.clinic_id for h in provider.working_hours}:
                 name = self.clinic_names.get(clinic_id)
                 if name is not None:
-                    self.providers[(name, provider.name)].append(
-                        ResourcePlan(f"provider#{pid}", name, provider.name, pid, 0, provider.kind)
+                    known = ResourcePlan(
+                        f"provider#{pid}", name, provider.name, pid, 0, provider.kind
                     )
+                    self.providers[(name, provider.name)].append(known)
+                    self.stored_providers[pid] = known
         self.chairs: dict[tuple[str, str], ResourcePlan] = {}
         self.chair_names: dict[int, str] = {}
+        self.stored_chairs: dict[int, ResourcePlan] = {}
         for clinic_id, clinic_name in self.clinic_names.items():
             for chair in uow.chairs.for_clinic(clinic_id):
                 cid = chair.chair_id or 0
                 self.chair_names[cid] = chair.name
-                self.chairs[(clinic_name, chair.name)] = ResourcePlan(
-                    f"chair#{cid}", clinic_name, chair.name, cid, 0
-                )
+                seat = ResourcePlan(f"chair#{cid}", clinic_name, chair.name, cid, 0)
+                self.chairs[(clinic_name, chair.name)] = self.stored_chairs[cid] = seat
 
     def clinic(self, name: str) -> ClinicPlan | str:
         """The clinic of that name, stored or planned; or why it cannot be created."""
