@@ -91,13 +91,79 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the demo's random choices.")] = 7,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build a small demo practice (clinic, staff, patients, a month of history and bookings)."""
+    """Build the demo practice with the simulator (1 clinic, a year of history, 6 weeks ahead)."""
     from core_app.cli.demo import build_demo
 
     if data_dir is not None:
         os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
     with refusals():
         summary = build_demo(Settings(), seed=seed, today=date.today())
+    emit(summary, as_json=as_json, human=commands_setup.describe(summary))
+
+
+@app.command()
+def simulate(
+    clinics: Annotated[int, typer.Option(help="Number of clinics.")] = 3,
+    years: Annotated[float, typer.Option(help="Years of history before --today.")] = 2.0,
+    patients: Annotated[
+        int | None,
+        typer.Option(help="Patients at the start of history (default: 2000 per clinic)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 7,
+    today: Annotated[
+        str | None, typer.Option(help="Last day of history, YYYY-MM-DD (default: today).")
+    ] = None,
+    future_weeks: Annotated[int, typer.Option(help="Weeks of bookings after --today.")] = 6,
+    country: Annotated[str, typer.Option(help="Country of the public holidays.")] = "US",
+    timezone: Annotated[str, typer.Option(help="The clinics' timezone.")] = "America/New_York",
+    truth_out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the ground-truth parquet files (default: DATA_DIR/truth)."),
+    ] = None,
+    requests_out: Annotated[
+        Path | None,
+        typer.Option(help="Parquet file of open requests (default: DATA_DIR/requests.parquet)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the database (replaces DENTOPS_DATA_DIR).")
+    ] = None,
+    admin_username: Annotated[
+        str, typer.Option(envvar="DENTOPS_ADMIN_USERNAME", help="The simulator's admin user.")
+    ] = "simulator",
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DENTOPS_ADMIN_PASSWORD",
+            help="Its password (12+ chars); generated and shown in the summary when absent.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a practice's history with ground truth into a fresh database."""
+    from simulator.params import SimulationParams  # lazy: core_app does not need numpy
+    from simulator.run import simulate as run_simulation
+
+    if data_dir is not None:
+        os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
+    with refusals():
+        params = SimulationParams(
+            clinics=clinics,
+            years=years,
+            patients=patients if patients is not None else 2000 * clinics,
+            seed=seed,
+            today=commands_setup.parse_date(today, "--today") if today else date.today(),
+            future_weeks=future_weeks,
+            country=country,
+            timezone=timezone,
+        )
+        summary = run_simulation(
+            params,
+            Settings(),
+            truth_out=truth_out,
+            requests_out=requests_out,
+            admin_username=admin_username,
+            admin_password=admin_password,
+        )
     emit(summary, as_json=as_json, human=commands_setup.describe(summary))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core_app.adapters import orm
 from core_app.adapters.bulk import Writer, active_appointments_between
@@ -108,31 +108,45 @@ def _check_patients(patients: Sequence[HistoricPatient], ctx: _Context) -> list[
     return problems
 
 
-def _visit_reasons(
-    v: HistoricVisit, patients: Sequence[HistoricPatient], ctx: _Context
-) -> list[str]:
-    reasons = []
+def _setting_reasons(v: HistoricVisit, ctx: _Context) -> tuple[list[str], list[str]]:
+    """What is wrong with a visit's clinic, provider and chair, and with its procedures (the
+    same for every visit with that setting, so `_check_visits` asks once per setting)."""
     if v.clinic_id not in ctx.currency:
-        return [f"clinic {v.clinic_id} does not exist"]
-    if v.clinic_id not in ctx.provider_clinics.get(v.provider_id, set()):
-        reasons.append(f"provider {v.provider_id} does not work at clinic {v.clinic_id}")
+        return [f"clinic {v.clinic_id} does not exist"], []
+    head = []
+    if v.clinic_id not in ctx.provider_clinics.get(v.provider_id, ()):
+        head.append(f"provider {v.provider_id} does not work at clinic {v.clinic_id}")
     if ctx.chair_clinic.get(v.chair_id) != v.clinic_id:
-        reasons.append(f"chair {v.chair_id} is not a chair of clinic {v.clinic_id}")
+        head.append(f"chair {v.chair_id} is not a chair of clinic {v.clinic_id}")
+    tail = []
+    for code in v.procedure_codes:
+        procedure = ctx.catalog.get((v.clinic_id, code))
+        if procedure is None:
+            tail.append(f"procedure {code} is not in clinic {v.clinic_id}'s catalog")
+        elif ctx.provider_kind.get(v.provider_id) is ProviderKind.HYGIENIST and not (
+            procedure.hygienist_allowed
+        ):
+            tail.append(f"procedure {code} needs a dentist; provider {v.provider_id} is not")
+    return head, tail
+
+
+def _visit_reasons(
+    v: HistoricVisit,
+    patients: Sequence[HistoricPatient],
+    ctx: _Context,
+    setting: tuple[list[str], list[str]],
+) -> list[str]:
+    head, tail = setting
+    if v.clinic_id not in ctx.currency:
+        return head
+    reasons = list(head)
     if v.patient_id is not None and ctx.patient_clinic.get(v.patient_id) != v.clinic_id:
         reasons.append(f"patient {v.patient_id} is not a patient of clinic {v.clinic_id}")
     if v.new_patient is not None and (
         not 0 <= v.new_patient < len(patients) or patients[v.new_patient].clinic_id != v.clinic_id
     ):
         reasons.append(f"new patient {v.new_patient} is not in this load for clinic {v.clinic_id}")
-    for code in v.procedure_codes:
-        procedure = ctx.catalog.get((v.clinic_id, code))
-        if procedure is None:
-            reasons.append(f"procedure {code} is not in clinic {v.clinic_id}'s catalog")
-        elif ctx.provider_kind.get(v.provider_id) is ProviderKind.HYGIENIST and not (
-            procedure.hygienist_allowed
-        ):
-            reasons.append(f"procedure {code} needs a dentist; provider {v.provider_id} is not")
-    return reasons
+    return reasons + tail
 
 
 def _check_visits(
@@ -143,9 +157,16 @@ def _check_visits(
     writer: Writer,
 ) -> list[Problem]:
     problems: list[Problem] = []
+    settings: dict[tuple[int, int, int, tuple[str, ...]], tuple[list[str], list[str]]] = {}
     for index, v in enumerate(visits):
-        for reason in rules.check_visit(index, v) + _visit_reasons(v, patients, ctx):
-            problems.append(Problem(rules.where_visit(index, v), reason))
+        key = (v.clinic_id, v.provider_id, v.chair_id, v.procedure_codes)
+        setting = settings.get(key)
+        if setting is None:
+            setting = settings[key] = _setting_reasons(v, ctx)
+        reasons = rules.check_visit(index, v) + _visit_reasons(v, patients, ctx, setting)
+        if reasons:
+            where = rules.where_visit(index, v)
+            problems += [Problem(where, reason) for reason in reasons]
     if visits and not problems:
         existing = active_appointments_between(
             writer.connection,
@@ -156,8 +177,53 @@ def _check_visits(
         keys = [
             v.patient_id if v.patient_id is not None else -1 - (v.new_patient or 0) for v in visits
         ]
-        problems += rules.check_overlaps(visits, keys, existing)
+        # The exact same rule, checked with arrays first: only when it finds an overlap do the
+        # domain's interval objects run, to name every clash.
+        if not _free_of_overlaps(visits, keys, existing):
+            problems += rules.check_overlaps(visits, keys, existing)
     return problems
+
+
+def _free_of_overlaps(
+    visits: Sequence[HistoricVisit],
+    patient_keys: Sequence[int],
+    existing: Sequence[tuple[int, int, int, int, int, int]],
+) -> bool:
+    """True when no two active appointments (these visits and the stored ones) overlap on a
+    provider, chair or patient: `rules.check_overlaps` would find nothing. Every interval has
+    a positive length here (`check_visit` refused any other), so after sorting by resource and
+    start, an overlap is a start before the latest end so far on the same resource."""
+    import numpy as np  # imported here: only bulk loads need it
+
+    active = [i for i, v in enumerate(visits) if v.status in rules.ACTIVE]
+    n = len(active) + len(existing)
+    if n < 2:
+        return True
+    start = np.fromiter(
+        (*(visits[i].start_epoch for i in active), *(e[4] for e in existing)), np.int64, n
+    )
+    end = np.fromiter(
+        (*(visits[i].end_epoch for i in active), *(e[5] for e in existing)), np.int64, n
+    )
+    resources = (
+        ((visits[i].provider_id for i in active), (e[1] for e in existing)),
+        ((visits[i].chair_id for i in active), (e[2] for e in existing)),
+        ((patient_keys[i] for i in active), (e[3] for e in existing)),
+    )
+    lifted_end = end - end.min()
+    span = int(lifted_end.max()) + 1
+    for mine, stored in resources:
+        key = np.fromiter((*mine, *stored), np.int64, n)
+        order = np.lexsort((start, key))
+        key_sorted = key[order]
+        new_group = np.empty(n, dtype=np.bool_)
+        new_group[0] = True
+        new_group[1:] = key_sorted[1:] != key_sorted[:-1]
+        group = np.cumsum(new_group)
+        latest = np.maximum.accumulate(lifted_end[order] + group * span) - group * span
+        if np.any(~new_group[1:] & (start[order][1:] - end.min() < latest[:-1])):
+            return False
+    return True
 
 
 def _check_payments(
@@ -188,6 +254,16 @@ def _check_payments(
                 reasons.append(f"visit {p.visit} is another patient's")
         problems += [Problem(where, reason) for reason in reasons]
     return problems
+
+
+def stored_counts(uow: UnitOfWork) -> dict[str, int]:
+    """How many patients, appointments and payments are stored (e.g. to refuse a second load
+    of generated history into a database that has some already)."""
+    with uow:
+        return {
+            table.name: int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in (orm.patients, orm.appointments, orm.payments)
+        }
 
 
 def load_history(
@@ -241,7 +317,10 @@ def _write(
     ctx: _Context,
     source: BookingSource,
 ) -> LoadReport:
+    # Column-wise: timestamps are converted per column (`Writer.times`) and rows are zipped
+    # together, which keeps a million visits to seconds of Python.
     patient_ids = w.reserve_ids(orm.patients, len(patients))
+    active = w.flag(True)
     w.insert(
         orm.patients,
         [
@@ -275,11 +354,13 @@ def _write(
                 p.distance_km,
                 w.flag(p.has_insurance),
                 p.contact_preference,
-                w.flag(True),
-                w.at(p.created_epoch),
+                active,
+                created_at,
                 p.source_ref,
             )
-            for pid, p in zip(patient_ids, patients, strict=True)
+            for pid, p, created_at in zip(
+                patient_ids, patients, w.times(p.created_epoch for p in patients), strict=True
+            )
         ),
     )
     appointment_ids = w.reserve_ids(orm.appointments, len(visits))
@@ -287,6 +368,18 @@ def _write(
         v.patient_id if v.patient_id is not None else patient_ids[v.new_patient or 0]
         for v in visits
     ]
+    starts = w.times(v.start_epoch for v in visits)
+    ends = w.times(v.end_epoch for v in visits)
+    booked = w.times(v.booked_epoch for v in visits)
+    confirmed = w.times(v.confirmed_epoch for v in visits)
+    checked_in = w.times(v.checked_in_epoch for v in visits)
+    completed = w.times(v.completed_epoch for v in visits)
+    no_show = w.times(v.no_show_epoch for v in visits)
+    cancelled = w.times(v.cancelled_epoch for v in visits)
+    late = [rules.is_late_cancel(v) for v in visits]
+    flags = (w.flag(False), w.flag(True))
+    currency = ctx.currency
+    source_value = source.value
     w.insert(
         orm.appointments,
         [
@@ -318,66 +411,105 @@ def _write(
                 pid,
                 v.provider_id,
                 v.chair_id,
-                w.at(v.start_epoch),
-                w.at(v.end_epoch),
+                start_at,
+                end_at,
                 v.status,
-                source.value,
-                ctx.currency[v.clinic_id],
-                w.at(v.booked_epoch),
-                w.at(v.confirmed_epoch),
-                w.at(v.checked_in_epoch),
-                w.at(v.completed_epoch),
-                w.at(v.no_show_epoch),
-                w.at(v.cancelled_epoch),
+                source_value,
+                currency[v.clinic_id],
+                booked_at,
+                confirmed_at,
+                checked_in_at,
+                completed_at,
+                no_show_at,
+                cancelled_at,
                 v.cancel_reason,
-                w.flag(rules.is_late_cancel(v)),
+                flags[is_late],
                 0,
                 v.source_ref,
             )
-            for aid, pid, v in zip(appointment_ids, resolved, visits, strict=True)
+            for (
+                aid,
+                pid,
+                v,
+                start_at,
+                end_at,
+                booked_at,
+                confirmed_at,
+                checked_in_at,
+                completed_at,
+                no_show_at,
+                cancelled_at,
+                is_late,
+            ) in zip(
+                appointment_ids,
+                resolved,
+                visits,
+                starts,
+                ends,
+                booked,
+                confirmed,
+                checked_in,
+                completed,
+                no_show,
+                cancelled,
+                late,
+                strict=True,
+            )
         ),
     )
-    lines, charges, events = [], [], []
-    for aid, pid, v in zip(appointment_ids, resolved, visits, strict=True):
-        fees = v.fees_cents or tuple(
-            ctx.catalog[(v.clinic_id, c)].fee_cents for c in v.procedure_codes
-        )
-        for code, fee in zip(v.procedure_codes, fees, strict=True):
-            procedure = ctx.catalog[(v.clinic_id, code)]
-            lines.append(
-                (
-                    aid,
-                    procedure.procedure_id,
-                    code,
-                    str(procedure.category),
-                    procedure.default_duration_min,
-                    fee,
-                )
-            )
-            if v.status == "completed":
-                charges.append(
-                    (
-                        v.clinic_id,
-                        pid,
-                        aid,
-                        code,
-                        fee,
-                        ctx.currency[v.clinic_id],
-                        w.at(v.completed_epoch),
-                    )
-                )
-        events.append((aid, "booked", w.at(v.booked_epoch)))
-        for name, epoch in (
-            ("confirmed", v.confirmed_epoch),
-            ("checked_in", v.checked_in_epoch),
-            ("completed", v.completed_epoch),
-            ("no_show", v.no_show_epoch),
-        ):
-            if epoch is not None:
-                events.append((aid, name, w.at(epoch)))
-        if v.cancelled_epoch is not None:
-            kind = "late_cancel" if rules.is_late_cancel(v) else "cancelled"
-            events.append((aid, kind, w.at(v.cancelled_epoch)))
+    # (procedure_id, code, category, duration, fee) per (clinic, code): plain tuples, since
+    # reading attributes of mapped objects costs a microsecond each
+    line_info = {
+        key: (p.procedure_id, p.code, str(p.category), p.default_duration_min, p.fee_cents)
+        for key, p in ctx.catalog.items()
+    }
+    lines: list[tuple[object, ...]] = []
+    charges: list[tuple[object, ...]] = []
+    events: list[tuple[object, ...]] = []
+    add_line, add_charge, add_event = lines.append, charges.append, events.append
+    for (
+        aid,
+        pid,
+        v,
+        booked_at,
+        confirmed_at,
+        checked_in_at,
+        completed_at,
+        no_show_at,
+        gone,
+        lt,
+    ) in zip(
+        appointment_ids,
+        resolved,
+        visits,
+        booked,
+        confirmed,
+        checked_in,
+        completed,
+        no_show,
+        cancelled,
+        late,
+        strict=True,
+    ):
+        clinic = v.clinic_id
+        infos = [line_info[(clinic, code)] for code in v.procedure_codes]
+        fees = v.fees_cents or tuple(info[4] for info in infos)
+        is_completed = v.status == "completed"
+        for (procedure_id, code, category, minutes, _), fee in zip(infos, fees, strict=True):
+            add_line((aid, procedure_id, code, category, minutes, fee))
+            if is_completed:
+                add_charge((clinic, pid, aid, code, fee, currency[clinic], completed_at))
+        add_event((aid, "booked", booked_at))
+        if confirmed_at is not None:
+            add_event((aid, "confirmed", confirmed_at))
+        if checked_in_at is not None:
+            add_event((aid, "checked_in", checked_in_at))
+        if completed_at is not None:
+            add_event((aid, "completed", completed_at))
+        if no_show_at is not None:
+            add_event((aid, "no_show", no_show_at))
+        if gone is not None:
+            add_event((aid, "late_cancel" if lt else "cancelled", gone))
     w.insert(
         orm.appointment_procedures,
         ["appointment_id", "procedure_id", "code", "category", "duration_min", "fee_cents"],
@@ -421,11 +553,13 @@ def _write(
                 p.amount_cents,
                 p.currency,
                 p.method,
-                w.at(p.received_epoch),
+                received_at,
                 p.reference,
                 p.source_ref,
             )
-            for pay_id, p in zip(payment_ids, payments, strict=True)
+            for pay_id, p, received_at in zip(
+                payment_ids, payments, w.times(p.received_epoch for p in payments), strict=True
+            )
         ),
     )
     refunds = [

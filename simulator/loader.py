@@ -1,0 +1,202 @@
+"""Writing a generated world into the operational database through the core's bulk path.
+
+Patients go first, in one load; appointments follow in batches by start time (each batch one
+all-or-nothing `load_history` transaction that checks the core's rules), each with the payments
+(and refunds) for its completed visits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from core_app.domain.appointment import BookingSource
+from core_app.domain.history import HistoricPatient, HistoricPayment, HistoricRefund, HistoricVisit
+from core_app.domain.staff import Actor
+from core_app.service_layer.bootstrap import App
+from core_app.service_layer.history import load_history
+from simulator import booking, future, generate
+from simulator.generate import World
+from simulator.money import METHODS
+from simulator.population import CONTACTS, FIRST_NAMES, LAST_NAMES, SEXES
+from simulator.timeline import IntArray
+
+REASONS = (*booking.CANCEL_REASONS, booking.RESCHEDULED)
+
+
+@dataclass(frozen=True)
+class Stored:
+    patient_ids: IntArray  # per population index (-1: not registered yet)
+    appointment_ids: IntArray  # per appointment row
+    payment_ids: IntArray
+    refunds: int
+    charges: int
+
+
+def _optional(values: IntArray) -> list[int | None]:
+    return [None if v < 0 else v for v in values.tolist()]
+
+
+def patients(world: World, clinic_ids: list[int]) -> list[HistoricPatient]:
+    pop = world.population
+    rows = np.flatnonzero(world.registered)
+    births = [date.fromordinal(o).isoformat() for o in pop.birth_ordinal[rows].tolist()]
+    contact = pop.contact[rows].tolist()
+    return [
+        HistoricPatient(
+            clinic_ids[c],
+            FIRST_NAMES[f],
+            LAST_NAMES[last],
+            birth,
+            joined,
+            SEXES[sex],
+            km,
+            insured,
+            CONTACTS[pref],
+            f"+1 555 {1_000_000 + i % 9_000_000:07d}",
+            f"patient{i}@example.org" if pref == 1 else None,
+        )
+        for i, c, f, last, birth, joined, sex, km, insured, pref in zip(
+            rows.tolist(),
+            pop.clinic[rows].tolist(),
+            pop.first_name[rows].tolist(),
+            pop.last_name[rows].tolist(),
+            births,
+            pop.join_epoch[rows].tolist(),
+            pop.sex[rows].tolist(),
+            pop.distance_km[rows].tolist(),
+            pop.insured[rows].tolist(),
+            contact,
+            strict=True,
+        )
+    ]
+
+
+def visits(
+    world: World,
+    rows: slice,
+    clinic_ids: list[int],
+    provider_ids: list[int],
+    chair_ids: list[int],
+    patient_ids: IntArray,
+) -> list[HistoricVisit]:
+    a = world.appointments
+    codes = generate.CODE_SETS
+    return [
+        HistoricVisit(
+            clinic_ids[c],
+            provider_ids[p],
+            chair_ids[ch],
+            s,
+            e,
+            b,
+            future.STATUSES[st],
+            codes[cs],
+            pid,
+            None,
+            None,
+            conf,
+            chk,
+            comp,
+            ns,
+            canc,
+            None if r < 0 else REASONS[r],
+        )
+        for c, p, ch, s, e, b, st, cs, pid, conf, chk, comp, ns, canc, r in zip(
+            a.clinic[rows].tolist(),
+            a.provider[rows].tolist(),
+            a.chair[rows].tolist(),
+            a.start[rows].tolist(),
+            a.end[rows].tolist(),
+            a.booked[rows].tolist(),
+            a.status[rows].tolist(),
+            a.code_set[rows].tolist(),
+            patient_ids[a.patient[rows]].tolist(),
+            _optional(a.confirmed_at[rows]),
+            _optional(a.checked_in_at[rows]),
+            _optional(a.completed_at[rows]),
+            _optional(a.no_show_at[rows]),
+            _optional(a.cancelled_at[rows]),
+            a.cancel_reason[rows].tolist(),
+            strict=True,
+        )
+    ]
+
+
+def payments(
+    world: World, chosen: IntArray, first_row: int, clinic_ids: list[int], patient_ids: IntArray
+) -> list[HistoricPayment]:
+    a = world.appointments
+    pay = world.payments
+    currency = world.params.currency
+    visit = pay.visit[chosen]
+    return [
+        HistoricPayment(
+            clinic_ids[c],
+            amount,
+            currency,
+            METHODS[method],
+            received,
+            pid,
+            None,
+            v - first_row,
+            None,
+            (HistoricRefund(refund, refunded, "overpayment returned"),) if refund > 0 else (),
+        )
+        for c, amount, method, received, pid, v, refund, refunded in zip(
+            a.clinic[visit].tolist(),
+            pay.amount[chosen].tolist(),
+            pay.method[chosen].tolist(),
+            pay.received[chosen].tolist(),
+            patient_ids[a.patient[visit]].tolist(),
+            visit.tolist(),
+            pay.refund_amount[chosen].tolist(),
+            pay.refunded[chosen].tolist(),
+            strict=True,
+        )
+    ]
+
+
+def store(
+    app: App,
+    actor: Actor,
+    world: World,
+    clinic_ids: list[int],
+    provider_ids: list[int],
+    chair_ids: list[int],
+    *,
+    batch_size: int = 1_000_000,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Stored:
+    report = load_history(
+        app.uow(), actor, patients=patients(world, clinic_ids), source=BookingSource.STAFF
+    )
+    patient_ids = np.full(len(world.population), -1, dtype=np.int64)
+    patient_ids[np.flatnonzero(world.registered)] = report.patient_ids
+    progress(f"stored {len(report.patient_ids)} patients")
+    n = len(world.appointments)
+    appointment_ids = np.zeros(n, dtype=np.int64)
+    pay_order = np.argsort(world.payments.visit, kind="stable")
+    pay_visit = world.payments.visit[pay_order]
+    payment_ids = np.zeros(len(pay_order), dtype=np.int64)
+    refunds = charges = 0
+    for lo in range(0, n, batch_size):
+        hi = min(n, lo + batch_size)
+        first, last = np.searchsorted(pay_visit, [lo, hi])
+        chosen = pay_order[first:last]
+        loaded = load_history(
+            app.uow(),
+            actor,
+            visits=visits(world, slice(lo, hi), clinic_ids, provider_ids, chair_ids, patient_ids),
+            payments=payments(world, chosen, lo, clinic_ids, patient_ids),
+            source=BookingSource.STAFF,
+        )
+        appointment_ids[lo:hi] = loaded.appointment_ids
+        payment_ids[chosen] = loaded.payment_ids
+        refunds += loaded.refunds
+        charges += loaded.charges
+        progress(f"stored appointments {lo + 1}..{hi} of {n}")
+    return Stored(patient_ids, appointment_ids, payment_ids, refunds, charges)

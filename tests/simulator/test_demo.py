@@ -1,0 +1,37 @@
+"""`dentops demo` builds its practice with the simulator and prints the staff logins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from core_app.cli.main import app as cli
+
+
+@pytest.mark.slow
+def test_demo_builds_a_year_of_practice_with_staff_logins(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    env = {"DENTOPS_DATA_DIR": str(folder)}
+    result = CliRunner().invoke(cli, ["demo", "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["clinics"] == 1 and summary["patients"] >= 2000
+    assert summary["appointments"] > 4000 and summary["upcoming"] > 0
+    assert set(summary["staff_logins"]) == {"admin", "manager", "scheduler", "frontdesk"}
+    # the staff can work with it: the front desk lists the schedule
+    listing = CliRunner().invoke(
+        cli,
+        ["appointment", "list", "--clinic", "1", "--days", "3", "--json"],
+        env={**env, "DENTOPS_ACTOR": "frontdesk"},
+    )
+    assert listing.exit_code == 0, listing.stderr
+    # rebuilding replaces the demo; a folder that is not a demo is refused
+    assert CliRunner().invoke(cli, ["demo", "--json"], env=env).exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "precious.txt").write_text("keep me")
+    refused = CliRunner().invoke(cli, ["demo"], env={"DENTOPS_DATA_DIR": str(other)})
+    assert refused.exit_code != 0 and (other / "precious.txt").exists()
