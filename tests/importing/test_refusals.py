@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from core_app.service_layer.importing import ImportRefused
+from core_app.domain.exceptions import PermissionDenied
+from core_app.domain.hours import parse_weekly_hours
+from core_app.domain.staff import Role
+from core_app.service_layer import practice as setup
+from core_app.service_layer import users
+from core_app.service_layer.importing import ImportOptions, ImportRefused, import_directory
 from tests.conftest import Practice
 from tests.importing.helpers import patients, run_import, write_csv, write_folder
 from tests.service_layer.helpers import audit_entries, snapshot
@@ -137,3 +142,37 @@ def test_overlap_with_a_stored_appointment_names_it(practice: Practice, tmp_path
     [problem] = refused.value.problems
     assert (problem.file, problem.line, problem.column) == ("appointments.csv", 2, "provider")
     assert "one:appointments:A1 (stored)" in problem.reason
+
+
+def test_an_admin_limited_to_a_clinic_imports_there_only(
+    practice: Practice, tmp_path: Path
+) -> None:
+    setup.create_clinic(
+        practice.app.uow(),
+        practice.admin,
+        name="Elm",
+        timezone="America/Chicago",
+        currency="USD",
+        country="US",
+        hours=parse_weekly_hours("mon-fri 08:00-17:00"),
+    )
+    users.add_user(
+        practice.app.uow(),
+        practice.admin,
+        username="main-admin",
+        password="a-long-test-password",
+        role=Role.ADMIN,
+        clinic_id=practice.clinic_id,
+    )
+    limited = users.actor_for(practice.app.uow(), "main-admin")
+    rows = [visit("A1", "P1", "2029-12-10 09:00")]
+    mine = write_folder(tmp_path / "main", patients("P1"), rows, None)
+    options = ImportOptions.for_folder(mine, clinic="Main Street")
+    report = import_directory(practice.app.uow(), limited, mine, options)
+    assert report.appointments.created == 1
+    theirs = write_folder(tmp_path / "elm", patients("P1"), rows, None)
+    before = snapshot(practice.app)
+    with pytest.raises(PermissionDenied):
+        options = ImportOptions.for_folder(theirs, clinic="Elm")
+        import_directory(practice.app.uow(), limited, theirs, options)
+    assert snapshot(practice.app) == before

@@ -108,19 +108,22 @@ def test_changed_rows_update_their_records(practice: Practice, tmp_path: Path) -
     visits[2] |= {"start_at": "2030-01-10 10:00", "fee_cents": "13000"}  # A3 moves
     money[1] |= {"refunded_cents": "1000", "refunded_at": "2030-01-05 09:00"}
     money[0]["reference"] = "slip 42"
+    money.append(money[0] | {"payment_id": "X3", "amount_cents": "700", "reference": ""})
     audit_before = len(audit_entries(practice.app))
     report = run_import(practice, write_folder(tmp_path / "pms", people, visits, money))
     assert counts(report) == {
         "patients": (0, 1, 2),
         "appointments": (0, 2, 4),
-        "payments": (0, 2, 0),
+        "payments": (1, 2, 0),
     }
     assert (report.charges_created, report.refunds_created) == (1, 1)
 
     a2 = load_appointment(practice.app, stored_id(practice, "appointments", "pms:appointments:A2"))
     assert a2.status == "completed" and a2.completed_at == local(-4, "11:00")
     assert [e.event_type for e in a2.events] == ["booked", "completed"]
-    x1_id, x2_id = (stored_id(practice, "payments", f"pms:payments:{x}") for x in ("X1", "X2"))
+    x1_id, x2_id, x3_id = (
+        stored_id(practice, "payments", f"pms:payments:{x}") for x in ("X1", "X2", "X3")
+    )
     with practice.app.uow() as uow:  # one connection at a time: SQLite's write lock
         charges = uow.charges.for_patient(a2.patient_id)
         assert [(c.procedure_code, c.amount_cents) for c in charges] == [("D1110", 12000)]
@@ -128,6 +131,8 @@ def test_changed_rows_update_their_records(practice: Practice, tmp_path: Path) -
         assert x2 is not None and [r.amount_cents for r in x2.refunds] == [1000]
         x1 = uow.payments.get(x1_id)
         assert x1 is not None and x1.reference == "slip 42"
+        x3 = uow.payments.get(x3_id)  # new, for an appointment imported before
+        assert x3 is not None and x3.appointment_id == x1.appointment_id is not None
     a3 = load_appointment(practice.app, stored_id(practice, "appointments", "pms:appointments:A3"))
     assert (a3.start_at, a3.end_at) == (local(3, "10:00"), local(3, "11:00"))
     assert a3.events[-1].event_type == "rescheduled" and a3.reschedule_count == 1
@@ -141,15 +146,46 @@ def test_changed_rows_update_their_records(practice: Practice, tmp_path: Path) -
     assert actions == sorted(
         ["appointment.update"] * 2
         + ["patient.update", "charge.create", "payment.refund", "history.import"]
-        + ["payment.update"] * 2
+        + ["history.load"]  # X3, new
+        + ["payment.update"] * 3  # X1, X2, and X3's link to A1
         + ["patient.read"]  # get_patient above
     )
     again = run_import(practice, write_folder(tmp_path / "pms", people, visits, money))
     assert counts(again) == {
         "patients": (0, 0, 3),
         "appointments": (0, 0, 6),
-        "payments": (0, 0, 2),
+        "payments": (0, 0, 3),
     }
+
+
+def test_two_appointments_can_swap_slots(practice: Practice, tmp_path: Path) -> None:
+    def row(aid: str, pid: str, start: str) -> dict[str, str]:
+        return {
+            "appointment_id": aid,
+            "patient_id": pid,
+            "booked_at": "2029-12-20 09:00",
+            "start_at": start,
+            "status": "booked",
+            "provider": "Dr Ada",
+            "chair": "Op 1",
+            "procedure_code": "D1110",
+        }
+
+    people = patients("P1", "P2")
+    first = [row("B1", "P1", "2030-01-09 13:00"), row("B2", "P2", "2030-01-09 14:00")]
+    run_import(practice, write_folder(tmp_path / "swap", people, first, None))
+    swapped = [row("B1", "P1", "2030-01-09 14:00"), row("B2", "P2", "2030-01-09 13:00")]
+    report = run_import(practice, write_folder(tmp_path / "swap", people, swapped, None))
+    assert counts(report)["appointments"] == (0, 2, 0)
+    b1, b2 = (
+        load_appointment(
+            practice.app, stored_id(practice, "appointments", f"swap:appointments:{a}")
+        )
+        for a in ("B1", "B2")
+    )
+    assert (b1.start_at, b2.start_at) == (local(2, "14:00"), local(2, "13:00"))
+    assert b1.status == b2.status == "booked"
+    assert [e.event_type for e in b1.events] == ["booked", "rescheduled"]
 
 
 def test_changes_the_core_forbids_are_refused(practice: Practice, tmp_path: Path) -> None:

@@ -88,9 +88,13 @@ def _import(
         problems = Problems(list(parsed_problems.found), set(parsed_problems.bad))
         plan = make_plan(uow, parsed, options, hours, problems)
         problems.refuse_if_any()
-        for clinic in plan.world.clinics.values():
-            if clinic.clinic_id is not None:
-                actor.require(Action.IMPORT, clinic_id=clinic.clinic_id)
+        touched = (
+            {p.clinic.name for p in plan.patients}
+            | {v.clinic.name for v in plan.visits}
+            | {p.clinic.name for p in plan.payments}
+        )
+        for name in sorted(touched):
+            actor.require(Action.IMPORT, clinic_id=plan.world.clinics[name].clinic_id)
         applied = apply_plan(uow, actor, plan)
         report = ImportReport(
             namespace=options.namespace,
