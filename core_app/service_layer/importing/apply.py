@@ -123,7 +123,7 @@ def _load_new(uow: JoinedUnitOfWork, actor: Actor, plan: Plan, ids: Ids) -> Load
 
 def _patient(plan: PatientPlan, clinic_ids: dict[str, int], now: int) -> HistoricPatient:
     s = plan.state
-    form = stored_form(s, datetime.fromtimestamp(now, UTC).astimezone(plan.clinic.zone).date())
+    form = stored_form(s, plan.clinic.local_today(datetime.fromtimestamp(now, UTC)))
     return HistoricPatient(
         clinic_id=clinic_ids[s.clinic],
         first_name=form.first_name,

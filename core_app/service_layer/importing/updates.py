@@ -42,7 +42,7 @@ def update_patients(uow: UnitOfWork, actor: Actor, plans: list[PatientPlan]) -> 
         if patient is None:
             raise NotFound("patient", plan.stored.patient_id)
         s = plan.state
-        form = stored_form(s, datetime.now(UTC).astimezone(plan.clinic.zone).date())
+        form = stored_form(s, plan.clinic.local_today(uow.now()))
         patient.first_name, patient.last_name = form.first_name, form.last_name
         patient.birth_date, patient.notes = form.birth_date, form.notes
         patient.sex, patient.phone, patient.email = s.sex, s.phone, s.email

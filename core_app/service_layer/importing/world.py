@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,9 @@ class ClinicPlan:
 
     def __post_init__(self) -> None:
         self.zone = zone(self.timezone)
+
+    def local_today(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
 
     def opening_minute(self, weekday: int) -> int:
         """Minutes after midnight at which the clinic opens on `weekday` (else its earliest)."""
