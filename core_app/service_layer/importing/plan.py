@@ -13,6 +13,7 @@ from core_app.service_layer.importing.parse import Parsed
 from core_app.service_layer.importing.patients import PatientPlan, settle_patients
 from core_app.service_layer.importing.payments import PaymentPlan, settle_payments
 from core_app.service_layer.importing.problems import Problems
+from core_app.service_layer.importing.values import Stamp
 from core_app.service_layer.importing.visits import VisitPlan, settle_visits
 from core_app.service_layer.importing.world import ClinicPlan, World
 from core_app.service_layer.unit_of_work import UnitOfWork
@@ -47,14 +48,19 @@ def make_plan(
 
 def _first_visits(ctx: Context) -> dict[str, tuple[str, int]]:
     """Per patient_id: the clinic of its first appointment row and its earliest booking."""
-    found: dict[str, tuple[str, int]] = {}
+    first: dict[str, tuple[ClinicPlan, Stamp]] = {}
     for row in ctx.parsed.appointments:
-        clinic = ctx.world.clinic(row.clinic or ctx.options.clinic)
-        if not isinstance(clinic, ClinicPlan):
-            continue
-        booked = row.booked_at.epoch(clinic.zone)
-        first = found.get(row.patient_id)
-        found[row.patient_id] = (
-            (first[0], min(first[1], booked)) if first else (clinic.name, booked)
-        )
-    return found
+        found = first.get(row.patient_id)
+        if found is None:
+            clinic = ctx.world.clinic(row.clinic or ctx.options.clinic)
+            if isinstance(clinic, ClinicPlan):
+                first[row.patient_id] = (clinic, row.booked_at)
+        elif _earlier(row.booked_at, found[1], found[0]):
+            first[row.patient_id] = (found[0], row.booked_at)
+    return {key: (clinic.name, stamp.epoch(clinic.zone)) for key, (clinic, stamp) in first.items()}
+
+
+def _earlier(a: Stamp, b: Stamp, clinic: ClinicPlan) -> bool:
+    if (a.moment.tzinfo is None) == (b.moment.tzinfo is None):
+        return a.moment < b.moment  # both naive (one clinic's local time) or both aware
+    return a.epoch(clinic.zone) < b.epoch(clinic.zone)
