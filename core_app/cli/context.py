@@ -24,10 +24,11 @@ EXIT_REFUSED = 1
 EXIT_CONFLICT = 3
 EXIT_NOT_FOUND = 4
 EXIT_DENIED = 5
+EXIT_BUSY = 6
 _EXIT_BY_CODE = {
     "slot_unavailable": EXIT_CONFLICT,
     "idempotency_conflict": EXIT_CONFLICT,
-    "busy": EXIT_CONFLICT,
+    "busy": EXIT_BUSY,
     "not_found": EXIT_NOT_FOUND,
     "permission_denied": EXIT_DENIED,
     "authentication_failed": EXIT_DENIED,

@@ -97,6 +97,7 @@ def refund_payment(
     }
 
     def work(uow: UnitOfWork) -> int:
+        uow.serialise_on_row_locks()  # every refund of this payment queues on its row lock
         payment = require(uow.payments.get(payment_id, for_update=True), "payment", payment_id)
         actor.require(Action.REFUND, clinic_id=payment.clinic_id)
 

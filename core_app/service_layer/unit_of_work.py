@@ -58,6 +58,15 @@ class UnitOfWork:
         self.session.rollback()
         self.session.close()
 
+    def serialise_on_row_locks(self) -> None:
+        """Call first in a use case that takes `SELECT ... FOR UPDATE` before reading what the
+        lock guards. On PostgreSQL the transaction then runs READ COMMITTED, so each statement
+        after the lock sees what the previous holder committed; under SERIALIZABLE the snapshot
+        taken at the locking statement is stale and every waiter fails with a serialization
+        error. SQLite serialises all writers anyway (BEGIN IMMEDIATE)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+
     def commit(self) -> None:
         self.session.commit()
 
