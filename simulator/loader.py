@@ -168,7 +168,7 @@ def store(
     provider_ids: list[int],
     chair_ids: list[int],
     *,
-    batch_size: int = 1_000_000,
+    batch_size: int = 1_500_000,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Stored:
     report = load_history(
@@ -183,8 +183,10 @@ def store(
     pay_visit = world.payments.visit[pay_order]
     payment_ids = np.zeros(len(pay_order), dtype=np.int64)
     refunds = charges = 0
-    for lo in range(0, n, batch_size):
-        hi = min(n, lo + batch_size)
+    batches = max(1, -(-n // batch_size))
+    size = -(-n // batches)  # even batches: 1.01 million in two of ~505 000, not 1 000 000 + 11 103
+    for lo in range(0, n, size):
+        hi = min(n, lo + size)
         first, last = np.searchsorted(pay_visit, [lo, hi])
         chosen = pay_order[first:last]
         loaded = load_history(

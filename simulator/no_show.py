@@ -2,7 +2,8 @@
 
     logit p = intercept
             + lead_per_log_day * log(1 + lead days)
-            + prior_per_log_count * log(1 + the patient's earlier no-shows)
+            + prior_per_log_count * log(1 + the patient's no-shows in the last
+                                          prior_window_days, at most prior_cap)
             + age_effect[age band] + weekday_effect[weekday]
             + early_hour_effect [start before 10:00] + late_hour_effect [15:00 or later]
             + category_effect[procedure category]

@@ -87,7 +87,9 @@ def play(
     by_rank = order[np.argsort(rank, kind="stable")]
     bounds = np.r_[0, np.cumsum(np.bincount(rank))]
 
-    no_shows = np.zeros(len(pop), dtype=np.int64)
+    window = params.no_show.prior_window_days * DAY
+    # the epochs of each patient's latest no-shows (at most prior_cap), oldest first
+    recent = np.full((len(pop), params.no_show.prior_cap), -money.NEVER, dtype=np.int64)
     open_until = np.full(len(pop), -1, dtype=np.int64)
     prob = np.zeros(n)
     no_show = np.zeros(n, dtype=np.bool_)
@@ -98,14 +100,17 @@ def play(
         idx = by_rank[bounds[k] : bounds[k + 1]]
         who = patient[idx]
         past = start[idx] < now
-        owed_now = open_until[who] > np.where(past, start[idx], now)
-        f = _subset(features_all, idx, no_shows[who], owed_now)
+        known_at = np.where(past, start[idx], now)
+        owed_now = open_until[who] > known_at
+        earlier = (recent[who] >= (known_at - window)[:, None]).sum(axis=1)
+        f = _subset(features_all, idx, earlier, owed_now)
         p = probability(params.no_show, f)
-        prob[idx], prior[idx], owed[idx] = p, no_shows[who], owed_now
+        prob[idx], prior[idx], owed[idx] = p, earlier, owed_now
         played = past & ~cancelled[idx]
         missed = played & (rng.random(len(idx)) < p)
         no_show[idx] = missed
-        no_shows[who] += missed
+        gone = who[missed]
+        recent[gone] = np.column_stack([recent[gone, 1:], start[idx][missed]])
         done = played & ~missed
         pay = money.patient_paid_at(rng, params.money, completed_at[idx], patient_amount[idx])
         pay = np.where(done, pay, money.NEVER)

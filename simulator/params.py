@@ -95,6 +95,9 @@ class NoShowParams:
     intercept: float = -3.75
     lead_per_log_day: float = 0.42  # x log(1 + lead days)
     prior_per_log_count: float = 1.0  # x log(1 + earlier no-shows)
+    #: earlier no-shows count within this window before the appointment, at most prior_cap
+    prior_window_days: int = 730
+    prior_cap: int = 4
     #: age bands: <18, 18-29, 30-49, 50-64, 65+
     age_effect: tuple[float, ...] = (-0.15, 0.35, 0.15, 0.0, -0.25)
     weekday_effect: tuple[float, ...] = (0.1, 0.0, 0.0, 0.0, 0.15, 0.2, 0.2)

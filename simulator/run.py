@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from core_app.config import Settings
-from core_app.domain.exceptions import ValidationError
+from core_app.domain.exceptions import DomainError, ValidationError
 from core_app.domain.hours import parse_weekly_hours
 from core_app.domain.practice import ProviderKind
 from core_app.domain.staff import Actor
@@ -116,14 +116,20 @@ def simulate(
     requests_out: Path | None = None,
     admin_username: str = ADMIN_USERNAME,
     admin_password: str | None = None,
-    batch_size: int = 1_000_000,
+    batch_size: int = 1_500_000,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     began = time.perf_counter()
     generated_password, admin_created = prepare_database(settings, admin_username, admin_password)
     app = bootstrap.connect(settings)
     try:
-        admin = users.actor_for(app.uow(), admin_username)
+        try:
+            admin = users.actor_for(app.uow(), admin_username)
+        except DomainError as error:
+            raise ValidationError(
+                f"the database has staff users but no usable {admin_username!r}: give "
+                "--admin-username of an admin, or simulate into a fresh --data-dir"
+            ) from error
         t0 = time.perf_counter()
         world = generate(params)
         progress(f"generated {len(world.appointments)} appointments")

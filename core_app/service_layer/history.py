@@ -283,12 +283,15 @@ def load_history(
             actor.require(Action.IMPORT, clinic_id=clinic_id)
         ctx = _context(uow)
         writer = Writer(uow.session.connection())
-        problems = _check_patients(patients, ctx)
-        problems += _check_visits(uow, visits, patients, ctx, writer)
-        problems += _check_payments(payments, visits, patients, ctx)
-        if problems:
-            raise HistoryRefused(problems)
-        report = _write(writer, patients, visits, payments, ctx, source)
+        try:
+            problems = _check_patients(patients, ctx)
+            problems += _check_visits(uow, visits, patients, ctx, writer)
+            problems += _check_payments(payments, visits, patients, ctx)
+            if problems:
+                raise HistoryRefused(problems)
+            report = _write(writer, patients, visits, payments, ctx, source)
+        finally:
+            writer.finish()
         for kind, ids in (
             ("patient", report.patient_ids),
             ("appointment", report.appointment_ids),

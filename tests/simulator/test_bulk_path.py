@@ -73,8 +73,9 @@ def test_rebuilt_indexes_and_multi_row_inserts_keep_a_load_all_or_nothing(
     monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
     monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 2)
     app = practice.app
-    # a duplicate source reference is caught by the rebuilt unique index: nothing is written
-    twins = [visit(practice, "09:00", "same"), visit(practice, "10:00", "same")]
+    # references out of order: the unique index is rebuilt after the insert, and a duplicate
+    # fails there; nothing is written
+    twins = [visit(practice, f"{h:02d}:00", ref) for h, ref in ((9, "b"), (10, "a"), (11, "b"))]
     # (PostgreSQL reports a unique violation as a possible concurrent twin: retried, then busy)
     with pytest.raises((IntegrityError, TransientConflict)):
         load_history(app.uow(), practice.admin, visits=twins)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+from typer.testing import CliRunner
 
+from core_app.cli.main import app as cli
 from tests.simulator.conftest import Simulated, run_cli
 
 ACTIVE = "('booked', 'confirmed', 'checked_in', 'completed')"
@@ -115,3 +118,14 @@ def test_demand_truth_and_requests(small: Simulated) -> None:
 def test_refuses_a_database_that_holds_appointments(small: Simulated) -> None:
     code, _, err = run_cli(small.data_dir, "--clinics", "1", "--years", "0.2", "--patients", "100")
     assert code != 0 and "appointments already" in err
+
+
+def test_refuses_a_database_without_its_admin(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    env = {"DENTOPS_DATA_DIR": str(folder)}
+    init = CliRunner().invoke(
+        cli, ["init", "--admin-username", "boss", "--admin-password", "boss-password-123"], env=env
+    )
+    assert init.exit_code == 0, init.stderr
+    code, _, err = run_cli(folder, "--clinics", "1", "--years", "0.2", "--patients", "100")
+    assert code != 0 and "--admin-username" in err
