@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from itertools import repeat
 
 import numpy as np
 
@@ -83,47 +84,31 @@ def visits(
     chair_ids: list[int],
     patient_ids: IntArray,
 ) -> list[HistoricVisit]:
+    """The appointments in `rows` as the bulk path's records, built column by column."""
     a = world.appointments
+    n = len(a.start[rows])
     codes = generate.CODE_SETS
-    return [
-        HistoricVisit(
-            clinic_ids[c],
-            provider_ids[p],
-            chair_ids[ch],
-            s,
-            e,
-            b,
-            future.STATUSES[st],
-            codes[cs],
-            pid,
-            None,
-            None,
-            conf,
-            chk,
-            comp,
-            ns,
-            canc,
-            None if r < 0 else REASONS[r],
-        )
-        for c, p, ch, s, e, b, st, cs, pid, conf, chk, comp, ns, canc, r in zip(
-            a.clinic[rows].tolist(),
-            a.provider[rows].tolist(),
-            a.chair[rows].tolist(),
-            a.start[rows].tolist(),
-            a.end[rows].tolist(),
-            a.booked[rows].tolist(),
-            a.status[rows].tolist(),
-            a.code_set[rows].tolist(),
-            patient_ids[a.patient[rows]].tolist(),
-            _optional(a.confirmed_at[rows]),
-            _optional(a.checked_in_at[rows]),
-            _optional(a.completed_at[rows]),
-            _optional(a.no_show_at[rows]),
-            _optional(a.cancelled_at[rows]),
-            a.cancel_reason[rows].tolist(),
-            strict=True,
-        )
-    ]
+    columns = (
+        np.asarray(clinic_ids)[a.clinic[rows]].tolist(),
+        np.asarray(provider_ids)[a.provider[rows]].tolist(),
+        np.asarray(chair_ids)[a.chair[rows]].tolist(),
+        a.start[rows].tolist(),
+        a.end[rows].tolist(),
+        a.booked[rows].tolist(),
+        [future.STATUSES[s] for s in a.status[rows].tolist()],
+        [codes[c] for c in a.code_set[rows].tolist()],
+        patient_ids[a.patient[rows]].tolist(),
+        repeat(None, n),  # new_patient
+        repeat(None, n),  # fees_cents: the catalog's
+        _optional(a.confirmed_at[rows]),
+        _optional(a.checked_in_at[rows]),
+        _optional(a.completed_at[rows]),
+        _optional(a.no_show_at[rows]),
+        _optional(a.cancelled_at[rows]),
+        [None if r < 0 else REASONS[r] for r in a.cancel_reason[rows].tolist()],
+        repeat(None, n),  # source_ref
+    )
+    return list(map(HistoricVisit._make, zip(*columns, strict=True)))
 
 
 def payments(
@@ -131,33 +116,28 @@ def payments(
 ) -> list[HistoricPayment]:
     a = world.appointments
     pay = world.payments
-    currency = world.params.currency
     visit = pay.visit[chosen]
-    return [
-        HistoricPayment(
-            clinic_ids[c],
-            amount,
-            currency,
-            METHODS[method],
-            received,
-            pid,
-            None,
-            v - first_row,
-            None,
-            (HistoricRefund(refund, refunded, "overpayment returned"),) if refund > 0 else (),
-        )
-        for c, amount, method, received, pid, v, refund, refunded in zip(
-            a.clinic[visit].tolist(),
-            pay.amount[chosen].tolist(),
-            pay.method[chosen].tolist(),
-            pay.received[chosen].tolist(),
-            patient_ids[a.patient[visit]].tolist(),
-            visit.tolist(),
-            pay.refund_amount[chosen].tolist(),
-            pay.refunded[chosen].tolist(),
-            strict=True,
+    n = len(chosen)
+    refunds = [
+        (HistoricRefund(amount, at, "overpayment returned"),) if amount > 0 else ()
+        for amount, at in zip(
+            pay.refund_amount[chosen].tolist(), pay.refunded[chosen].tolist(), strict=True
         )
     ]
+    columns = (
+        np.asarray(clinic_ids)[a.clinic[visit]].tolist(),
+        pay.amount[chosen].tolist(),
+        repeat(world.params.currency, n),
+        [METHODS[m] for m in pay.method[chosen].tolist()],
+        pay.received[chosen].tolist(),
+        patient_ids[a.patient[visit]].tolist(),
+        repeat(None, n),  # new_patient
+        (visit - first_row).tolist(),
+        repeat(None, n),  # reference
+        refunds,
+        repeat(None, n),  # source_ref
+    )
+    return list(map(HistoricPayment._make, zip(*columns, strict=True)))
 
 
 def store(

@@ -9,6 +9,7 @@ see `core_app.domain.history`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -45,12 +46,46 @@ class Writer:
         if self.sqlite:  # a bulk load's pages (table, indexes, parents) in memory: see finish()
             self._cache_size = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
             connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        # Rebuilt indexes are built by a helper thread: SQLite releases the GIL while it sorts,
+        # so the caller prepares its next rows meanwhile. Only for a database file (an
+        # in-memory one is tied to its thread). Every use of the connection waits first.
+        database = connection.engine.url.database
+        self._background = self.sqlite and bool(database) and database != ":memory:"
+        self._building: threading.Thread | None = None
+        self._building_error: BaseException | None = None
+
+    def wait(self) -> None:
+        """Until the indexes being built in the background are built; raises their error."""
+        if self._building is not None:
+            self._building.join()
+            self._building = None
+            error, self._building_error = self._building_error, None
+            if error is not None:
+                raise error
 
     def finish(self) -> None:
-        """Give back the bulk load's page cache (SQLite frees the pages above the old size)."""
+        """Wait for index builds, then give back the bulk load's page cache (SQLite frees the
+        pages above the old size). Call before using the connection for anything else."""
+        self.wait()
         if self._cache_size is not None:
             self.connection.exec_driver_sql(f"PRAGMA cache_size = {self._cache_size}")
             self._cache_size = None
+
+    def _build(self, definitions: list[str]) -> None:
+        if not self._background:
+            for definition in definitions:
+                self.connection.exec_driver_sql(definition)
+            return
+
+        def build() -> None:
+            try:
+                for definition in definitions:
+                    self.connection.exec_driver_sql(definition)
+            except BaseException as error:  # handed to the caller by wait()
+                self._building_error = error
+
+        self._building = threading.Thread(target=build, name="bulk-index-build", daemon=True)
+        self._building.start()
 
     def at(self, epoch: int | None) -> Any:
         """A UTC timestamp as the column type would bind it."""
@@ -81,6 +116,7 @@ class Writer:
         """Primary keys for `count` new rows, safe against concurrent writers."""
         if count == 0:
             return []
+        self.wait()
         pk = next(iter(table.primary_key.columns))
         if self.sqlite:  # BEGIN IMMEDIATE holds the write lock: nobody else inserts meanwhile
             first = (self.connection.scalar(select(func.max(pk))) or 0) + 1
@@ -105,6 +141,7 @@ class Writer:
             batch = [(*row, now) for row in rows]
         if not batch:
             return 0
+        self.wait()
         rebuild = self._indexes_to_rebuild(table, len(batch))
         for name, _ in rebuild:
             self.connection.exec_driver_sql(f'DROP INDEX "{name}"')
@@ -114,8 +151,8 @@ class Writer:
             placeholders = ", ".join(["%s"] * len(names))
             sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - our metadata
             self.connection.exec_driver_sql(sql, batch)
-        for _, definition in rebuild:  # a unique index that no longer holds fails: rollback
-            self.connection.exec_driver_sql(definition)
+        # a unique index that no longer holds fails when built: the load rolls back
+        self._build([definition for _, definition in rebuild])
         return len(batch)
 
     def _insert_sqlite(

@@ -321,8 +321,18 @@ def _write(
     source: BookingSource,
 ) -> LoadReport:
     # Column-wise: timestamps are converted per column (`Writer.times`) and rows are zipped
-    # together, which keeps a million visits to seconds of Python.
+    # together, which keeps a million visits to seconds of Python. Ids are reserved and the
+    # catalog read before the first insert, and each table's rows are ready before the
+    # previous table's indexes are built (in the background: see `Writer.wait`).
     patient_ids = w.reserve_ids(orm.patients, len(patients))
+    appointment_ids = w.reserve_ids(orm.appointments, len(visits))
+    payment_ids = w.reserve_ids(orm.payments, len(payments))
+    # (procedure_id, code, category, duration, fee) per (clinic, code): plain tuples, since
+    # reading attributes of mapped objects costs a microsecond each
+    line_info = {
+        key: (p.procedure_id, p.code, str(p.category), p.default_duration_min, p.fee_cents)
+        for key, p in ctx.catalog.items()
+    }
     active = w.flag(True)
     w.insert(
         orm.patients,
@@ -366,7 +376,6 @@ def _write(
             )
         ),
     )
-    appointment_ids = w.reserve_ids(orm.appointments, len(visits))
     resolved = [
         v.patient_id if v.patient_id is not None else patient_ids[v.new_patient or 0]
         for v in visits
@@ -460,12 +469,6 @@ def _write(
             )
         ),
     )
-    # (procedure_id, code, category, duration, fee) per (clinic, code): plain tuples, since
-    # reading attributes of mapped objects costs a microsecond each
-    line_info = {
-        key: (p.procedure_id, p.code, str(p.category), p.default_duration_min, p.fee_cents)
-        for key, p in ctx.catalog.items()
-    }
     lines: list[tuple[object, ...]] = []
     charges: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
@@ -513,6 +516,28 @@ def _write(
             add_event((aid, "no_show", no_show_at))
         if gone is not None:
             add_event((aid, "late_cancel" if lt else "cancelled", gone))
+    payment_rows = [
+        (
+            pay_id,
+            p.clinic_id,
+            p.patient_id if p.patient_id is not None else patient_ids[p.new_patient or 0],
+            appointment_ids[p.visit] if p.visit is not None else None,
+            p.amount_cents,
+            p.currency,
+            p.method,
+            received_at,
+            p.reference,
+            p.source_ref,
+        )
+        for pay_id, p, received_at in zip(
+            payment_ids, payments, w.times(p.received_epoch for p in payments), strict=True
+        )
+    ]
+    refunds = [
+        (pay_id, r.amount_cents, w.at(r.refunded_epoch), r.reason)
+        for pay_id, p in zip(payment_ids, payments, strict=True)
+        for r in p.refunds
+    ]
     w.insert(
         orm.appointment_procedures,
         ["appointment_id", "procedure_id", "code", "category", "duration_min", "fee_cents"],
@@ -532,7 +557,6 @@ def _write(
         ],
         charges,
     )
-    payment_ids = w.reserve_ids(orm.payments, len(payments))
     w.insert(
         orm.payments,
         [
@@ -547,29 +571,8 @@ def _write(
             "reference",
             "source_ref",
         ],
-        (
-            (
-                pay_id,
-                p.clinic_id,
-                p.patient_id if p.patient_id is not None else patient_ids[p.new_patient or 0],
-                appointment_ids[p.visit] if p.visit is not None else None,
-                p.amount_cents,
-                p.currency,
-                p.method,
-                received_at,
-                p.reference,
-                p.source_ref,
-            )
-            for pay_id, p, received_at in zip(
-                payment_ids, payments, w.times(p.received_epoch for p in payments), strict=True
-            )
-        ),
+        payment_rows,
     )
-    refunds = [
-        (pay_id, r.amount_cents, w.at(r.refunded_epoch), r.reason)
-        for pay_id, p in zip(payment_ids, payments, strict=True)
-        for r in p.refunds
-    ]
     w.insert(orm.refunds, ["payment_id", "amount_cents", "refunded_at", "reason"], refunds)
     return LoadReport(
         patient_ids, appointment_ids, payment_ids, len(charges), len(refunds), len(events)
