@@ -8,7 +8,9 @@ are written in bulk (see `core_app.adapters.bulk`) and the load is audited.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -256,6 +258,20 @@ def _check_payments(
     return problems
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk load: millions of new row tuples make
+    it rescan everything again and again (measured: ~3.6 of 4.9 s building a million visit
+    records). Nothing here creates reference cycles; it runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def stored_counts(uow: UnitOfWork) -> dict[str, int]:
     """How many patients, appointments and payments are stored (e.g. to refuse a second load
     of generated history into a database that has some already)."""
@@ -283,15 +299,16 @@ def load_history(
             actor.require(Action.IMPORT, clinic_id=clinic_id)
         ctx = _context(uow)
         writer = Writer(uow.session.connection())
-        try:
-            problems = _check_patients(patients, ctx)
-            problems += _check_visits(uow, visits, patients, ctx, writer)
-            problems += _check_payments(payments, visits, patients, ctx)
-            if problems:
-                raise HistoryRefused(problems)
-            report = _write(writer, patients, visits, payments, ctx, source)
-        finally:
-            writer.finish()
+        with _no_cyclic_gc():
+            try:
+                problems = _check_patients(patients, ctx)
+                problems += _check_visits(uow, visits, patients, ctx, writer)
+                problems += _check_payments(payments, visits, patients, ctx)
+                if problems:
+                    raise HistoryRefused(problems)
+                report = _write(writer, patients, visits, payments, ctx, source)
+            finally:
+                writer.finish()
         for kind, ids in (
             ("patient", report.patient_ids),
             ("appointment", report.appointment_ids),
