@@ -98,7 +98,12 @@ def demo(
         os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
     with refusals():
         summary = build_demo(Settings(), seed=seed, today=date.today())
-    emit(summary, as_json=as_json, human=commands_setup.describe(summary))
+    logins = "; ".join(summary["staff_logins"].values())
+    emit(
+        summary,
+        as_json=as_json,
+        human=f"{commands_setup.describe(summary)}\nstaff logins (user / password): {logins}",
+    )
 
 
 @app.command()
