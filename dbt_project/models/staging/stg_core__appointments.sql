@@ -1,0 +1,54 @@
+{#- One row per appointment. Times in raw are naive UTC; the clinic-local copies (`_local`) and
+    local dates come from the clinic's timezone (utc_to_local, DuckDB-specific macro). -#}
+with source as (
+    select * from {{ source('core', 'appointments') }}
+),
+
+clinics as (
+    select clinic_id, timezone from {{ ref('stg_core__clinics') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(source.appointment_id as bigint) as appointment_id,
+        cast(source.clinic_id as bigint) as clinic_id,
+        cast(source.patient_key as varchar) as patient_key,
+        cast(source.provider_id as bigint) as provider_id,
+        cast(source.chair_id as bigint) as chair_id,
+        cast(source.overbook_of_appointment_id as bigint) as overbook_of_appointment_id,
+        cast(source.booked_by_user_id as bigint) as booked_by_user_id,
+        cast(source.cancelled_by_user_id as bigint) as cancelled_by_user_id,
+        -- attributes
+        cast(source.status as varchar) as status,
+        cast(source.source as varchar) as booking_source,
+        cast(source.currency as varchar) as currency,
+        source.overbook_of_appointment_id is not null as is_overbook,
+        -- the flag as the core recorded it; fct_appointments re-derives it from the times
+        cast(source.is_late_cancel as boolean) as recorded_is_late_cancel,
+        cast(source.reschedule_count as integer) as reschedule_count,
+        -- timestamps (UTC)
+        cast(source.start_at as timestamp) as start_at,
+        cast(source.end_at as timestamp) as end_at,
+        cast(source.booked_at as timestamp) as booked_at,
+        cast(source.confirmed_at as timestamp) as confirmed_at,
+        cast(source.checked_in_at as timestamp) as checked_in_at,
+        cast(source.completed_at as timestamp) as completed_at,
+        cast(source.no_show_at as timestamp) as no_show_at,
+        cast(source.cancelled_at as timestamp) as cancelled_at,
+        cast(source.updated_at as timestamp) as updated_at,
+        -- clinic-local
+        clinics.timezone,
+        {{ utc_to_local('cast(source.start_at as timestamp)', 'clinics.timezone') }} as start_local,
+        {{ utc_to_local('cast(source.end_at as timestamp)', 'clinics.timezone') }} as end_local,
+        {{ utc_to_local('cast(source.booked_at as timestamp)', 'clinics.timezone') }} as booked_local,
+        {{ utc_to_local('cast(source.completed_at as timestamp)', 'clinics.timezone') }} as completed_local
+    from source
+    inner join clinics on cast(source.clinic_id as bigint) = clinics.clinic_id
+)
+
+select
+    *,
+    cast(start_local as date) as appointment_date,
+    cast(booked_local as date) as booked_date
+from renamed
