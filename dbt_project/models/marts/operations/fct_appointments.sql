@@ -1,0 +1,133 @@
+{#- One row per appointment (every status; nothing is ever deleted in the core). -#}
+with appointments as (
+    select * from {{ ref('stg_core__appointments') }}
+),
+
+lines as (
+    select * from {{ ref('int_appointment_lines_aggregated') }}
+),
+
+charged as (
+    select appointment_id, sum(amount_cents) as production_cents
+    from {{ ref('stg_core__charges') }}
+    where appointment_id is not null
+    group by appointment_id
+),
+
+outcomes as (
+    select
+        appointments.*,
+        {{ is_late_cancel('appointments.status', 'appointments.cancelled_at', 'appointments.start_at') }} as is_late_cancel,
+        -- an overbook's minutes are already held by the appointment it overlaps, unless that one was cancelled
+        targets.status as overbook_target_status
+    from appointments
+    left join appointments as targets
+        on appointments.overbook_of_appointment_id = targets.appointment_id
+),
+
+completed_rank as (
+    select
+        appointment_id,
+        row_number() over (partition by patient_key order by start_at, appointment_id) as visit_number
+    from appointments
+    where status = 'completed'
+),
+
+hygiene as (
+    select
+        appointments.appointment_id,
+        appointments.patient_key,
+        appointments.start_at,
+        appointments.status,
+        appointments.booked_date,
+        appointments.completed_local
+    from appointments
+    inner join lines on appointments.appointment_id = lines.appointment_id
+    where lines.has_hygiene
+),
+
+reappointed as (
+    -- a completed hygiene visit after which the patient left with a later hygiene appointment:
+    -- one starting after this visit, booked no later than the visit's day (whatever became of it)
+    select distinct seen.appointment_id
+    from hygiene as seen
+    inner join hygiene as next_visit
+        on seen.patient_key = next_visit.patient_key
+        and next_visit.start_at > seen.start_at
+        and next_visit.booked_date <= cast(seen.completed_local as date)
+    where seen.status = 'completed'
+)
+
+select
+    -- ids
+    outcomes.appointment_id,
+    outcomes.clinic_id,
+    outcomes.patient_key,
+    outcomes.provider_id,
+    outcomes.chair_id,
+    outcomes.overbook_of_appointment_id,
+    -- status
+    outcomes.status,
+    outcomes.booking_source,
+    outcomes.is_overbook,
+    outcomes.reschedule_count,
+    outcomes.status = 'completed' as is_completed,
+    outcomes.status = 'no_show' as is_no_show,
+    outcomes.status = 'cancelled' as is_cancelled,
+    outcomes.is_late_cancel,
+    outcomes.status = 'no_show' or outcomes.is_late_cancel as is_broken,
+    -- counted in no-show and broken-appointment rates: past and not cancelled in good time
+    outcomes.status in ('completed', 'checked_in', 'no_show') or outcomes.is_late_cancel as is_scheduled,
+    coalesce(completed_rank.visit_number = 1, false) as is_first_visit,
+    coalesce(lines.has_hygiene, false) as has_hygiene,
+    reappointed.appointment_id is not null as is_hygiene_reappointed,
+    -- procedures
+    coalesce(lines.procedure_count, 0) as procedure_count,
+    lines.procedure_codes,
+    lines.primary_category,
+    -- timestamps (UTC)
+    outcomes.start_at,
+    outcomes.end_at,
+    outcomes.booked_at,
+    outcomes.confirmed_at,
+    outcomes.checked_in_at,
+    outcomes.completed_at,
+    outcomes.no_show_at,
+    outcomes.cancelled_at,
+    -- clinic-local
+    outcomes.start_local,
+    outcomes.appointment_date,
+    outcomes.booked_date,
+    cast(outcomes.completed_local as date) as completed_date,
+    {{ weekday_monday0('outcomes.appointment_date') }} as weekday,
+    cast(extract(hour from outcomes.start_local) as integer) as start_hour,
+    -- durations
+    {{ dbt.datediff('outcomes.booked_at', 'outcomes.start_at', 'minute') }} as lead_time_minutes,
+    {{ dbt.datediff('outcomes.booked_at', 'outcomes.start_at', 'minute') }} / 1440.0 as lead_time_days,
+    case
+        when outcomes.status = 'cancelled'
+        then {{ dbt.datediff('outcomes.cancelled_at', 'outcomes.start_at', 'minute') }}
+    end as cancel_notice_minutes,
+    {{ dbt.datediff('outcomes.start_at', 'outcomes.end_at', 'minute') }} as scheduled_minutes,
+    case
+        when outcomes.status = 'cancelled' then 0
+        when outcomes.is_overbook and outcomes.overbook_target_status <> 'cancelled' then 0
+        else {{ dbt.datediff('outcomes.start_at', 'outcomes.end_at', 'minute') }}
+    end as booked_minutes,
+    case
+        when outcomes.status = 'completed'
+        then greatest(
+            0,
+            {{ dbt.datediff('greatest(outcomes.start_at, coalesce(outcomes.checked_in_at, outcomes.start_at))', 'outcomes.completed_at', 'minute') }}
+        )
+        else 0
+    end as realised_minutes,
+    -- amounts (currency of the appointment)
+    outcomes.currency,
+    coalesce(lines.scheduled_fee_cents, 0) as scheduled_fee_cents,
+    coalesce(charged.production_cents, 0) as production_cents
+from outcomes
+left join lines on outcomes.appointment_id = lines.appointment_id
+left join charged on outcomes.appointment_id = charged.appointment_id
+left join completed_rank on outcomes.appointment_id = completed_rank.appointment_id
+left join reappointed on outcomes.appointment_id = reappointed.appointment_id

@@ -1,0 +1,158 @@
+{#- One row per clinic-local day x clinic x provider with any activity or available minutes.
+    Every column is an additive daily component: a period's KPI is the sum of its numerator over
+    the days divided by the sum of its denominator (marts.kpi_definitions names the pairs).
+    provider_id is null on the row that holds money not tied to an appointment (payments and
+    refunds recorded without one, charges without an appointment).
+    Attribution: appointment counts and minutes to the appointment's day and provider;
+    production to the charge's day (the visit's completion) and the appointment's provider;
+    payments to the day received and refunds to the day refunded, both to the provider of the
+    appointment the payment was recorded against. -#}
+with appointments as (
+    select * from {{ ref('fct_appointments') }}
+),
+
+appointment_days as (
+    select
+        appointment_date as date_day,
+        clinic_id,
+        provider_id,
+        sum(case when is_scheduled then 1 else 0 end) as scheduled_appointments,
+        sum(case when is_completed then 1 else 0 end) as completed_visits,
+        sum(case when is_no_show then 1 else 0 end) as no_shows,
+        sum(case when is_late_cancel then 1 else 0 end) as late_cancels,
+        sum(case when is_broken then 1 else 0 end) as broken_appointments,
+        sum(case when is_cancelled then 1 else 0 end) as cancellations,
+        sum(booked_minutes) as booked_minutes,
+        sum(realised_minutes) as realised_minutes,
+        sum(case when is_first_visit then 1 else 0 end) as new_patients,
+        sum(case when is_completed and has_hygiene then 1 else 0 end) as hygiene_patients_seen,
+        sum(case when is_completed and is_hygiene_reappointed then 1 else 0 end) as hygiene_patients_reappointed
+    from appointments
+    group by appointment_date, clinic_id, provider_id
+),
+
+charges as (
+    select
+        charges.charged_date as date_day,
+        charges.clinic_id,
+        appointments.provider_id,
+        sum(charges.amount_cents) as production_cents
+    from {{ ref('stg_core__charges') }} as charges
+    left join appointments on charges.appointment_id = appointments.appointment_id
+    group by charges.charged_date, charges.clinic_id, appointments.provider_id
+),
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+payment_days as (
+    select
+        received_date as date_day,
+        clinic_id,
+        provider_id,
+        sum(amount_cents) as payments_cents,
+        sum(case when payment_method = 'insurance' then amount_cents else 0 end) as insurance_payments_cents
+    from payments
+    group by received_date, clinic_id, provider_id
+),
+
+refund_days as (
+    select
+        refunds.refunded_date as date_day,
+        payments.clinic_id,
+        payments.provider_id,
+        sum(refunds.amount_cents) as refunds_cents
+    from {{ ref('stg_core__refunds') }} as refunds
+    inner join payments on refunds.payment_id = payments.payment_id
+    group by refunds.refunded_date, payments.clinic_id, payments.provider_id
+),
+
+available_days as (
+    select date_day, clinic_id, provider_id, available_minutes
+    from {{ ref('int_provider_days_available') }}
+),
+
+components as (
+    select
+        date_day, clinic_id, provider_id,
+        scheduled_appointments, completed_visits, no_shows, late_cancels, broken_appointments,
+        cancellations, booked_minutes, realised_minutes, new_patients, hygiene_patients_seen,
+        hygiene_patients_reappointed,
+        0 as production_cents, 0 as payments_cents, 0 as insurance_payments_cents,
+        0 as refunds_cents, 0 as available_minutes
+    from appointment_days
+    union all
+    select date_day, clinic_id, provider_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        production_cents, 0, 0, 0, 0
+    from charges
+    union all
+    select date_day, clinic_id, provider_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, payments_cents, insurance_payments_cents, 0, 0
+    from payment_days
+    union all
+    select date_day, clinic_id, provider_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, refunds_cents, 0
+    from refund_days
+    union all
+    select date_day, clinic_id, provider_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, available_minutes
+    from available_days
+),
+
+summed as (
+    select
+        date_day,
+        clinic_id,
+        provider_id,
+        -- money (integer cents, the clinic's currency)
+        sum(production_cents) as production_cents,
+        sum(payments_cents) as payments_cents,
+        sum(insurance_payments_cents) as insurance_payments_cents,
+        sum(refunds_cents) as refunds_cents,
+        -- appointments
+        sum(scheduled_appointments) as scheduled_appointments,
+        sum(completed_visits) as completed_visits,
+        sum(no_shows) as no_shows,
+        sum(late_cancels) as late_cancels,
+        sum(broken_appointments) as broken_appointments,
+        sum(cancellations) as cancellations,
+        sum(new_patients) as new_patients,
+        sum(hygiene_patients_seen) as hygiene_patients_seen,
+        sum(hygiene_patients_reappointed) as hygiene_patients_reappointed,
+        -- minutes
+        sum(available_minutes) as available_minutes,
+        sum(booked_minutes) as booked_minutes,
+        sum(realised_minutes) as realised_minutes
+    from components
+    group by date_day, clinic_id, provider_id
+)
+
+select
+    summed.date_day,
+    summed.clinic_id,
+    summed.provider_id,
+    clinics.currency,
+    cast(summed.production_cents as bigint) as production_cents,
+    -- the core records no insurance write-offs or adjustments yet, so net equals gross today;
+    -- collection rate divides by net production so that it stays right once they exist
+    cast(summed.production_cents as bigint) as net_production_cents,
+    cast(summed.payments_cents as bigint) as payments_cents,
+    cast(summed.insurance_payments_cents as bigint) as insurance_payments_cents,
+    cast(summed.refunds_cents as bigint) as refunds_cents,
+    cast(summed.payments_cents - summed.refunds_cents as bigint) as collections_cents,
+    cast(summed.scheduled_appointments as bigint) as scheduled_appointments,
+    cast(summed.completed_visits as bigint) as completed_visits,
+    cast(summed.no_shows as bigint) as no_shows,
+    cast(summed.late_cancels as bigint) as late_cancels,
+    cast(summed.broken_appointments as bigint) as broken_appointments,
+    cast(summed.cancellations as bigint) as cancellations,
+    cast(summed.new_patients as bigint) as new_patients,
+    cast(summed.hygiene_patients_seen as bigint) as hygiene_patients_seen,
+    cast(summed.hygiene_patients_reappointed as bigint) as hygiene_patients_reappointed,
+    cast(summed.available_minutes as bigint) as available_minutes,
+    cast(summed.booked_minutes as bigint) as booked_minutes,
+    cast(summed.realised_minutes as bigint) as realised_minutes,
+    summed.available_minutes / 60.0 as available_hours
+from summed
+inner join {{ ref('stg_core__clinics') }} as clinics on summed.clinic_id = clinics.clinic_id
