@@ -137,7 +137,9 @@ def simulate(
 ) -> dict[str, Any]:
     began = time.perf_counter()
     generated_password, admin_created = prepare_database(settings, admin_username, admin_password)
-    app = bootstrap.connect(settings)
+    # the database is new and ours alone until the load is done (prepare_database refuses one
+    # holding appointments): written through a rollback journal, each page once
+    app = bootstrap.connect(settings, exclusive=True)
     try:
         try:
             admin = users.actor_for(app.uow(), admin_username)

@@ -8,6 +8,7 @@ failure is retried by the service layer (see `is_retryable`).
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,25 @@ _RETRYABLE_SQLSTATES = {
 }
 
 
-def make_engine(url: str, *, busy_timeout_s: float = 60.0) -> Engine:
+def make_engine(url: str, *, busy_timeout_s: float = 60.0, exclusive: bool = False) -> Engine:
+    """An engine for the operational database.
+
+    `exclusive` (SQLite): this process is the database's only user while the engine lives, e.g.
+    the simulator filling a new database. Its connections use a rollback journal instead of
+    the write-ahead log: a bulk load's new pages are then written once, into the database
+    file, instead of twice (into the log, then copied by the checkpoint); commits stay atomic
+    (the journal keeps the pages a transaction overwrites). Switching needs every other
+    connection closed, so it fails ("database is locked") while anyone else has the database
+    open. The next ordinary connection switches the database back to the write-ahead log."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, busy_timeout_s)
+        return _sqlite_engine(url, busy_timeout_s, exclusive)
     return create_engine(
         url, isolation_level="SERIALIZABLE", pool_pre_ping=True, pool_size=5, max_overflow=5
     )
 
 
-def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
+def _sqlite_engine(url: str, busy_timeout_s: float, exclusive: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -45,12 +55,17 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
         # take transaction control from the driver so that BEGIN IMMEDIATE is ours to emit
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        journal, synchronous = ("delete", "FULL") if exclusive else ("wal", "NORMAL")
+        mode = cursor.execute(f"PRAGMA journal_mode={journal}").fetchone()[0]
+        if exclusive and str(mode).lower() != journal:
+            raise sqlite3.OperationalError(
+                f"could not switch the database to journal mode {journal} ({mode})"
+            )
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache: bulk loads, big reads
         cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -95,6 +95,18 @@ def _where(kind: str, index: int, ref: str | None) -> str:
     return f"{kind} {index}" + (f" ({ref})" if ref else "")
 
 
+#: per status: the times a visit must have, and the ones it may have
+_NEEDED_TIMES: dict[str, frozenset[str]] = {
+    status: frozenset() if status == "booked" else frozenset({status})
+    for status in ("completed", "no_show", "cancelled", "checked_in", "confirmed", "booked")
+}
+_ALWAYS_ALLOWED = frozenset({"confirmed"})
+_ALLOWED_TIMES: dict[str, frozenset[str]] = {
+    status: needed | _ALWAYS_ALLOWED | ({"checked_in"} if status == "completed" else frozenset())
+    for status, needed in _NEEDED_TIMES.items()
+}
+
+
 def check_visit(index: int, visit: HistoricVisit) -> list[str]:
     """The reasons one visit is impossible on its own (empty when it is fine)."""
     v = visit
@@ -113,28 +125,23 @@ def check_visit(index: int, visit: HistoricVisit) -> list[str]:
         len(v.fees_cents) != len(v.procedure_codes) or any(f < 0 for f in v.fees_cents)
     ):
         reasons.append("fees must be one non-negative amount per procedure")
-    times = {
-        "confirmed": v.confirmed_epoch,
-        "checked_in": v.checked_in_epoch,
-        "completed": v.completed_epoch,
-        "no_show": v.no_show_epoch,
-        "cancelled": v.cancelled_epoch,
-    }
-    needed = {
-        "completed": {"completed"},
-        "no_show": {"no_show"},
-        "cancelled": {"cancelled"},
-        "checked_in": {"checked_in"},
-        "confirmed": {"confirmed"},
-        "booked": set(),
-    }.get(v.status, set())
-    allowed = needed | {"confirmed"} | ({"checked_in"} if v.status == "completed" else set())
-    for name, value in times.items():
-        if name in needed and value is None:
-            reasons.append(f"a {v.status} appointment needs its {name} time")
-        if value is not None and name not in allowed:
+    times = (
+        ("confirmed", v.confirmed_epoch),
+        ("checked_in", v.checked_in_epoch),
+        ("completed", v.completed_epoch),
+        ("no_show", v.no_show_epoch),
+        ("cancelled", v.cancelled_epoch),
+    )
+    needed = _NEEDED_TIMES.get(v.status, frozenset())
+    allowed = _ALLOWED_TIMES.get(v.status, _ALWAYS_ALLOWED)
+    for name, value in times:
+        if value is None:
+            if name in needed:
+                reasons.append(f"a {v.status} appointment needs its {name} time")
+            continue
+        if name not in allowed:
             reasons.append(f"a {v.status} appointment cannot have a {name} time")
-        if value is not None and value < v.booked_epoch:
+        if value < v.booked_epoch:
             reasons.append(f"{name} before it was booked")
     if v.confirmed_epoch is not None and v.confirmed_epoch >= v.start_epoch:
         reasons.append("confirmed after it started")

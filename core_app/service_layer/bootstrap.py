@@ -24,6 +24,7 @@ class App:
     session_factory: sessionmaker[Session]
     keyring: KeyRing
     clock: Clock = system_clock
+    exclusive: bool = False
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -36,16 +37,32 @@ class App:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.exclusive:  # back to the write-ahead log that everyone else expects
+            shared = make_engine(
+                self.settings.database_url, busy_timeout_s=self.settings.sqlite_busy_timeout_s
+            )
+            with shared.connect():
+                pass
+            shared.dispose()
 
 
-def connect(settings: Settings, *, clock: Clock = system_clock) -> App:
+def connect(settings: Settings, *, clock: Clock = system_clock, exclusive: bool = False) -> App:
+    """The practice's database and keys. `exclusive`: nobody else uses the database meanwhile
+    (a new database being filled in bulk; see `core_app.adapters.db.make_engine`)."""
     start_mappers()
     keyring = load_key_file(settings.key_file)
     install_keyring(keyring)
-    engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+    engine = make_engine(
+        settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s, exclusive=exclusive
+    )
     factory = sessionmaker(engine, expire_on_commit=False)
     return App(
-        settings=settings, engine=engine, session_factory=factory, keyring=keyring, clock=clock
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        keyring=keyring,
+        clock=clock,
+        exclusive=exclusive,
     )
 
 

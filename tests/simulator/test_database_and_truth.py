@@ -8,9 +8,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from core_app.cli.main import app as cli
+from core_app.config import Settings
+from core_app.service_layer import bootstrap
+from core_app.service_layer.history import stored_counts
 from tests.simulator.conftest import Simulated, run_cli
 
 ACTIVE = "('booked', 'confirmed', 'checked_in', 'completed')"
@@ -129,3 +134,24 @@ def test_refuses_a_database_without_its_admin(tmp_path: Path) -> None:
     assert init.exit_code == 0, init.stderr
     code, _, err = run_cli(folder, "--clinics", "1", "--years", "0.2", "--patients", "100")
     assert code != 0 and "--admin-username" in err
+
+
+def test_the_bulk_load_leaves_the_database_in_write_ahead_log_mode(small: Simulated) -> None:
+    """The simulator fills its new database through a rollback journal (each page written
+    once) and hands it back in the write-ahead-log mode that concurrent staff sessions need."""
+    assert query(small, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_exclusive_bulk_mode_is_refused_while_someone_else_has_the_database_open(
+    small: Simulated,
+) -> None:
+    settings = Settings(data_dir=small.data_dir, sqlite_busy_timeout_s=0.2)
+    with sqlite3.connect(small.data_dir / "dentops.db") as other:
+        other.execute("SELECT count(*) FROM appointments").fetchone()
+        app = bootstrap.connect(settings, exclusive=True)
+        try:
+            with pytest.raises(DBAPIError, match="locked"):
+                stored_counts(app.uow())
+        finally:
+            app.engine.dispose()
+    assert query(small, "PRAGMA journal_mode") == [("wal",)]
