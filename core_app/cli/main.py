@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 
-from core_app.cli import commands_appointments, commands_import, commands_money, commands_setup
+from core_app.cli import (
+    commands_appointments,
+    commands_import,
+    commands_money,
+    commands_pipeline,
+    commands_setup,
+)
 from core_app.cli.context import Session, refusals
 from core_app.cli.output import emit
 from core_app.config import Settings
@@ -38,6 +44,8 @@ app.add_typer(commands_money.payment_app, name="payment")
 app.command("balance")(commands_money.balance)
 app.command("import")(commands_import.import_history)
 app.command("export")(commands_import.export_history)
+app.add_typer(commands_pipeline.pipeline_app, name="pipeline")
+app.command("kpi")(commands_pipeline.kpi)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
