@@ -33,17 +33,18 @@ def extract_load(full_refresh: bool = False) -> dict[str, Any]:
 
 
 @task(name="dbt_build", cache_policy=NONE)
-def dbt_build() -> dict[str, Any]:
-    """`dbt build` of dbt_project/ on the warehouse; a failing test fails the task by name."""
-    result = transform.build_warehouse(Settings())
+def dbt_build(select: str | None = None) -> dict[str, Any]:
+    """`dbt build` of dbt_project/ on the warehouse (only `select`, a dbt selection, when
+    given); a failing test fails the task with the test's name."""
+    result = transform.build_warehouse(Settings(), select=select)
     get_run_logger().info("dbt build: %d nodes passed of %d", result.passed, result.nodes)
     return {"nodes": result.nodes, "passed": result.passed, "warned": result.warned}
 
 
 @flow(name="build_warehouse", log_prints=False)
-def build_warehouse() -> dict[str, Any]:
-    """staging -> intermediate -> marts, with every dbt test."""
-    return dbt_build()
+def build_warehouse(select: str | None = None) -> dict[str, Any]:
+    """staging -> intermediate -> marts, with every dbt test (or the `select`ed part)."""
+    return dbt_build(select)
 
 
 @flow(name="nightly", log_prints=False)

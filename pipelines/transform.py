@@ -83,13 +83,18 @@ def read_results(target: Path) -> list[dict[str, Any]]:
     return results
 
 
-def build_warehouse(settings: Settings, *, project_dir: Path = DBT_PROJECT) -> BuildResult:
-    """Run `dbt build` (seeds, models, tests) on the warehouse; raise on any failure."""
+def build_warehouse(
+    settings: Settings, *, select: str | None = None, project_dir: Path = DBT_PROJECT
+) -> BuildResult:
+    """Run `dbt build` (seeds, models, tests; only `select`, a dbt selection, when given) on
+    the warehouse; raise on any failure."""
     target, _ = dbt_paths(settings)
     run_results = target / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read an earlier build's outcome
     completed = subprocess.run(  # noqa: S603 - our own dbt, fixed arguments
-        dbt_command(settings, "build", project_dir=project_dir),
+        dbt_command(
+            settings, "build", *(["--select", select] if select else []), project_dir=project_dir
+        ),
         env=dbt_environment(settings),
         capture_output=True,
         text=True,

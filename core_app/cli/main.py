@@ -97,20 +97,31 @@ def demo(
         Path | None, typer.Option(help="Folder for the demo practice (replaces DENTOPS_DATA_DIR).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo's random choices.")] = 7,
+    warehouse: Annotated[
+        bool,
+        typer.Option(help="Then run the nightly pipeline, so the warehouse marts have data."),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo practice with the simulator (1 clinic, a year of history, 6 weeks ahead)."""
+    """Build the demo practice with the simulator (1 clinic, a year of history, 6 weeks ahead)
+    and its warehouse (`dentops pipeline run`)."""
     from core_app.cli.demo import build_demo
 
     if data_dir is not None:
         os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
     with refusals():
-        summary = build_demo(Settings(), seed=seed, today=date.today())
+        summary = build_demo(Settings(), seed=seed, today=date.today(), warehouse=warehouse)
     logins = "; ".join(summary["staff_logins"].values())
     emit(
         summary,
         as_json=as_json,
-        human=f"{commands_setup.describe(summary)}\nstaff logins (user / password): {logins}",
+        human=f"{commands_setup.describe(summary)}\nstaff logins (user / password): {logins}"
+        + (
+            f"\nwarehouse: {summary['warehouse']['path']} (try `dentops kpi --clinic 1 "
+            "--from YYYY-MM-DD --to YYYY-MM-DD`)"
+            if "warehouse" in summary
+            else ""
+        ),
     )
 
 
