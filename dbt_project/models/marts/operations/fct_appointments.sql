@@ -25,6 +25,24 @@ outcomes as (
         on appointments.overbook_of_appointment_id = targets.appointment_id
 ),
 
+history_start as (
+    -- a patient registered before the clinic's recorded history began is an established
+    -- patient whose earlier visits the core does not hold: their first recorded visit is not new
+    select clinic_id, min(date_day) as first_recorded_day
+    from {{ ref('int_clinic_days_spanned') }}
+    group by clinic_id
+),
+
+registered as (
+    select
+        patients.patient_key,
+        cast({{ utc_to_local('patients.created_at', 'clinics.timezone') }} as date) >= history_start.first_recorded_day
+            as is_registered_in_history
+    from {{ ref('stg_core__patients') }} as patients
+    inner join {{ ref('stg_core__clinics') }} as clinics on patients.clinic_id = clinics.clinic_id
+    inner join history_start on patients.clinic_id = history_start.clinic_id
+),
+
 completed_rank as (
     select
         appointment_id,
@@ -79,6 +97,7 @@ select
     -- counted in no-show and broken-appointment rates: past and not cancelled in good time
     outcomes.status in ('completed', 'checked_in', 'no_show') or outcomes.is_late_cancel as is_scheduled,
     coalesce(completed_rank.visit_number = 1, false) as is_first_visit,
+    coalesce(completed_rank.visit_number = 1 and registered.is_registered_in_history, false) as is_new_patient_visit,
     coalesce(lines.has_hygiene, false) as has_hygiene,
     reappointed.appointment_id is not null as is_hygiene_reappointed,
     -- procedures
@@ -130,4 +149,5 @@ from outcomes
 left join lines on outcomes.appointment_id = lines.appointment_id
 left join charged on outcomes.appointment_id = charged.appointment_id
 left join completed_rank on outcomes.appointment_id = completed_rank.appointment_id
+left join registered on outcomes.patient_key = registered.patient_key
 left join reappointed on outcomes.appointment_id = reappointed.appointment_id

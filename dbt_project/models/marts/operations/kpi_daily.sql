@@ -24,7 +24,7 @@ appointment_days as (
         sum(case when is_cancelled then 1 else 0 end) as cancellations,
         sum(booked_minutes) as booked_minutes,
         sum(realised_minutes) as realised_minutes,
-        sum(case when is_first_visit then 1 else 0 end) as new_patients,
+        sum(case when is_new_patient_visit then 1 else 0 end) as new_patients,
         sum(case when is_completed and has_hygiene then 1 else 0 end) as hygiene_patients_seen,
         sum(case when is_completed and is_hygiene_reappointed then 1 else 0 end) as hygiene_patients_reappointed
     from appointments

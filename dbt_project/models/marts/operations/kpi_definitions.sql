@@ -34,7 +34,7 @@
     ('completed_visits', 'completed_visits', none, 'kpi_daily', 'count',
      'Completed visits: appointments completed, on the appointment''s day.'),
     ('new_patients', 'new_patients', none, 'kpi_daily', 'count',
-     'New patients: patients whose first completed visit falls in the period.'),
+     'New patients: patients whose first completed visit falls in the period (patients registered before the clinic''s recorded history began are established, not new).'),
     ('hygiene_reappointment_rate', 'hygiene_patients_reappointed', 'hygiene_patients_seen', 'kpi_daily', 'ratio',
      'Hygiene reappointment rate: completed hygiene visits after which the patient left with a later hygiene appointment booked (by the end of the visit''s day) divided by completed hygiene visits.'),
 ] -%}

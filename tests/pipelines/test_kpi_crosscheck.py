@@ -1,0 +1,321 @@
+"""KPIs from the marts agree with the same KPIs computed here straight from the operational
+SQLite tables (plain SQL, clinic-local days in Python), for a quarter and for the whole history.
+
+The mart side goes through marts.kpi_definitions exactly as `dentops kpi` does: sum the
+numerator and the denominator over the period's rows of the source model, then divide. The core
+side knows nothing of the marts: its rules are the ones KPIS.md and docs/kpis.md state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+
+from core_app.adapters.crypto import load_key_file
+from core_app.domain.billing import Charge, Payment, PaymentMethod, Refund, compute_ageing
+from tests.pipelines.conftest import Warehouse
+from tests.pipelines.test_marts import BuiltMarts, built_marts
+
+PERIODS = {
+    "first quarter of 2026": (date(2026, 1, 1), date(2026, 3, 31)),
+    "whole history": (date(2025, 6, 30), date(2026, 6, 29)),
+}
+
+
+@pytest.fixture(scope="module")
+def marts(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> BuiltMarts:
+    return built_marts(warehouse, tmp_path_factory.mktemp("marts"))
+
+
+@dataclass(frozen=True)
+class Core:
+    """The operational database of the practice, read with plain SQL."""
+
+    path: Path
+    clinic_id: int
+    zone: ZoneInfo
+    country: str
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    def local_date(self, stored: str) -> date:
+        return utc(stored).astimezone(self.zone).date()
+
+
+def utc(stored: str) -> datetime:
+    """A core SQLite timestamp: naive text holding UTC."""
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def core(marts: BuiltMarts) -> Core:
+    path = marts.warehouse.data_dir / "dentops.db"
+    core = Core(path=path, clinic_id=0, zone=ZoneInfo("UTC"), country="")
+    [(clinic_id, timezone, country)] = core.rows("SELECT clinic_id, timezone, country FROM clinics")
+    return Core(path=path, clinic_id=clinic_id, zone=ZoneInfo(timezone), country=country)
+
+
+def mart_kpis(marts: BuiltMarts, clinic_id: int, first: date, last: date) -> dict[str, float]:
+    """Every KPI of marts.kpi_definitions for the period, as `dentops kpi` computes it."""
+    values: dict[str, float] = {}
+    definitions = marts.query(
+        "SELECT kpi, numerator_column, denominator_column, source_model FROM marts.kpi_definitions"
+    )
+    for kpi, numerator, denominator, source_model in definitions:
+        [(top, bottom)] = marts.query(
+            f"SELECT sum({numerator}), {f'sum({denominator})' if denominator else '1'} "  # noqa: S608
+            f"FROM marts.{source_model} WHERE clinic_id = ? AND date_day BETWEEN ? AND ?",
+            [clinic_id, first, last],
+        )
+        values[kpi] = float(top) / float(bottom) if bottom else float("nan")
+    return values
+
+
+def core_money(core: Core, first: date, last: date) -> dict[str, float]:
+    production = sum(
+        amount
+        for amount, charged_at in core.rows(
+            "SELECT amount_cents, charged_at FROM charges WHERE clinic_id = ?", (core.clinic_id,)
+        )
+        if first <= core.local_date(charged_at) <= last
+    )
+    received = sum(
+        amount
+        for amount, received_at in core.rows(
+            "SELECT amount_cents, received_at FROM payments WHERE clinic_id = ?", (core.clinic_id,)
+        )
+        if first <= core.local_date(received_at) <= last
+    )
+    refunded = sum(
+        amount
+        for amount, refunded_at in core.rows(
+            "SELECT r.amount_cents, r.refunded_at FROM refunds r "
+            "JOIN payments p ON p.payment_id = r.payment_id WHERE p.clinic_id = ?",
+            (core.clinic_id,),
+        )
+        if first <= core.local_date(refunded_at) <= last
+    )
+    collections = received - refunded
+    return {
+        "production_cents": production,
+        "collections_cents": collections,
+        "collection_rate": collections / production,
+    }
+
+
+def core_attendance(core: Core, first: date, last: date) -> dict[str, float]:
+    """No-show and broken-appointment rates over appointments that were completed, checked in,
+    no-shows or cancelled late (the core's own is_late_cancel flag), by clinic-local start day."""
+    counts: dict[str, int] = defaultdict(int)
+    for status, is_late_cancel, start_at in core.rows(
+        "SELECT status, is_late_cancel, start_at FROM appointments WHERE clinic_id = ?",
+        (core.clinic_id,),
+    ):
+        if not first <= core.local_date(start_at) <= last:
+            continue
+        late = status == "cancelled" and bool(is_late_cancel)
+        if status in ("completed", "checked_in", "no_show") or late:
+            counts["scheduled"] += 1
+        counts["no_show"] += status == "no_show"
+        counts["late"] += late
+    return {
+        "no_show_rate": counts["no_show"] / counts["scheduled"],
+        "broken_appointment_rate": (counts["no_show"] + counts["late"]) / counts["scheduled"],
+    }
+
+
+def core_new_patients(core: Core, first: date, last: date) -> int:
+    """Patients whose first completed visit starts in the period, counting only patients
+    registered on or after the clinic's first recorded day (earlier ones are established
+    patients whose earlier visits the core does not hold)."""
+    recorded = [
+        core.local_date(stored)
+        for (stored,) in core.rows(
+            "SELECT booked_at FROM appointments WHERE clinic_id = ?1 UNION ALL "
+            "SELECT start_at FROM appointments WHERE clinic_id = ?1 UNION ALL "
+            "SELECT charged_at FROM charges WHERE clinic_id = ?1 UNION ALL "
+            "SELECT received_at FROM payments WHERE clinic_id = ?1",
+            (core.clinic_id,),
+        )
+    ]
+    history_start = min(recorded)
+    firsts = core.rows(
+        "SELECT a.patient_id, min(a.start_at), p.created_at FROM appointments a "
+        "JOIN patients p ON p.patient_id = a.patient_id "
+        "WHERE a.clinic_id = ? AND a.status = 'completed' GROUP BY a.patient_id, p.created_at",
+        (core.clinic_id,),
+    )
+    return sum(
+        1
+        for _, start_at, created_at in firsts
+        if first <= core.local_date(start_at) <= last
+        and core.local_date(created_at) >= history_start
+    )
+
+
+def core_chair_utilization(core: Core, first: date, last: date) -> float:
+    """Booked chair minutes (not cancelled; an overbook of a live appointment not counted again)
+    over opening minutes per chair on the days the clinic was open (its weekly hours, not a
+    public holiday, from its first appointment day on)."""
+    status_of = dict(
+        core.rows(
+            "SELECT appointment_id, status FROM appointments WHERE clinic_id = ?", (core.clinic_id,)
+        )
+    )
+    booked = 0
+    starts = []
+    for start_at, end_at, status, overbook_of in core.rows(
+        "SELECT start_at, end_at, status, overbook_of_appointment_id FROM appointments "
+        "WHERE clinic_id = ?",
+        (core.clinic_id,),
+    ):
+        starts.append(core.local_date(start_at))
+        if not first <= core.local_date(start_at) <= last or status == "cancelled":
+            continue
+        if overbook_of is not None and status_of[overbook_of] != "cancelled":
+            continue
+        booked += int((utc(end_at) - utc(start_at)).total_seconds() // 60)
+    opening: dict[int, int] = defaultdict(int)
+    for weekday, start, end in core.rows(
+        'SELECT weekday, "start", "end" FROM clinic_opening_hours WHERE clinic_id = ?',
+        (core.clinic_id,),
+    ):
+        opening[weekday] += minutes(end) - minutes(start)
+    [(chairs,)] = core.rows(
+        "SELECT count(*) FROM chairs WHERE clinic_id = ? AND is_active", (core.clinic_id,)
+    )
+    public = holidays.country_holidays(core.country, years=range(first.year, last.year + 1))
+    day, available = max(first, min(starts)), 0
+    while day <= last:
+        if day not in public:
+            available += opening[day.weekday()] * chairs
+        day += timedelta(days=1)
+    return booked / available
+
+
+def minutes(stored: str) -> int:
+    clock = time.fromisoformat(stored)
+    return clock.hour * 60 + clock.minute
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_money_kpis_match_the_core(marts: BuiltMarts, core: Core, period: str):
+    first, last = PERIODS[period]
+    kpis = mart_kpis(marts, core.clinic_id, first, last)
+    expected = core_money(core, first, last)
+    assert kpis["production_cents"] == expected["production_cents"] > 0
+    assert kpis["net_production_cents"] == expected["production_cents"]
+    assert kpis["collections_cents"] == expected["collections_cents"] > 0
+    assert kpis["collection_rate"] == pytest.approx(expected["collection_rate"], rel=1e-12)
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_attendance_kpis_match_the_core(marts: BuiltMarts, core: Core, period: str):
+    first, last = PERIODS[period]
+    kpis = mart_kpis(marts, core.clinic_id, first, last)
+    expected = core_attendance(core, first, last)
+    assert kpis["no_show_rate"] == pytest.approx(expected["no_show_rate"], rel=1e-12)
+    assert kpis["broken_appointment_rate"] == pytest.approx(
+        expected["broken_appointment_rate"], rel=1e-12
+    )
+    assert 0 < kpis["no_show_rate"] < kpis["broken_appointment_rate"] < 1
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_new_patients_match_the_core(marts: BuiltMarts, core: Core, period: str):
+    first, last = PERIODS[period]
+    kpis = mart_kpis(marts, core.clinic_id, first, last)
+    assert kpis["new_patients"] == core_new_patients(core, first, last) > 0
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_chair_utilization_matches_the_core(marts: BuiltMarts, core: Core, period: str):
+    first, last = PERIODS[period]
+    kpis = mart_kpis(marts, core.clinic_id, first, last)
+    expected = core_chair_utilization(core, first, last)
+    assert kpis["chair_utilization"] == pytest.approx(expected, rel=1e-12)
+    assert 0 < kpis["chair_utilization"] <= 1
+
+
+def test_ar_ageing_matches_the_core_ageing_rule_patient_by_patient(marts: BuiltMarts, core: Core):
+    """The core's own ageing (core_app.domain.billing.compute_ageing) as of the end of the mart's
+    as-of day, for every patient, against ar_ageing's buckets (matched through the pseudonym)."""
+    [(as_of_date,)] = marts.query("SELECT DISTINCT as_of_date FROM marts.ar_ageing")
+    as_of = datetime.combine(as_of_date, time(23, 59), tzinfo=core.zone)
+    ring = load_key_file(marts.warehouse.settings.key_file)
+    [(currency,)] = core.rows("SELECT currency FROM clinics WHERE clinic_id = ?", (core.clinic_id,))
+    charges: dict[int, list[Charge]] = defaultdict(list)
+    for charge_id, patient_id, amount, currency, charged_at in core.rows(
+        "SELECT charge_id, patient_id, amount_cents, currency, charged_at FROM charges"
+    ):
+        charges[patient_id].append(
+            Charge(
+                clinic_id=core.clinic_id,
+                patient_id=patient_id,
+                appointment_id=None,
+                procedure_code="",
+                amount_cents=amount,
+                currency=currency,
+                charged_at=utc(charged_at),
+                charge_id=charge_id,
+            )
+        )
+    payments: dict[int, list[Payment]] = defaultdict(list)
+    by_id: dict[int, Payment] = {}
+    for payment_id, patient_id, amount, currency, method, received_at in core.rows(
+        "SELECT payment_id, patient_id, amount_cents, currency, method, received_at FROM payments"
+    ):
+        payment = Payment(
+            clinic_id=core.clinic_id,
+            patient_id=patient_id,
+            amount_cents=amount,
+            currency=currency,
+            method=PaymentMethod(method),
+            received_at=utc(received_at),
+            recorded_by_user_id=None,
+            payment_id=payment_id,
+        )
+        payments[patient_id].append(payment)
+        by_id[payment_id] = payment
+    for payment_id, amount, refunded_at in core.rows(
+        "SELECT payment_id, amount_cents, refunded_at FROM refunds"
+    ):
+        by_id[payment_id].refunds.append(
+            Refund(
+                amount_cents=amount,
+                refunded_at=utc(refunded_at),
+                reason="",
+                recorded_by_user_id=None,
+                payment_id=payment_id,
+            )
+        )
+    expected = {}
+    for patient_id in set(charges) | set(payments):
+        ageing = compute_ageing(currency, charges[patient_id], payments[patient_id], as_of=as_of)
+        expected[ring.pseudonym("patient", patient_id)] = (
+            ageing.buckets["0_30"],
+            ageing.buckets["31_60"],
+            ageing.buckets["61_90"],
+            ageing.buckets["over_90"],
+            ageing.credit_cents,
+        )
+    found = {
+        row[0]: tuple(row[1:])
+        for row in marts.query(
+            "SELECT patient_key, open_0_30_cents, open_31_60_cents, open_61_90_cents, "
+            "open_over_90_cents, credit_cents FROM marts.ar_ageing"
+        )
+    }
+    assert found == expected
+    totals = [sum(bucket[i] for bucket in found.values()) for i in range(4)]
+    assert all(total > 0 for total in totals), totals
