@@ -94,10 +94,10 @@ select
     appointment_id,
     patient_key,
     cut_off_at,
-    cast(prior_visits as bigint) as prior_visits,
-    cast(prior_no_shows as bigint) as prior_no_shows,
-    cast(prior_cancellations as bigint) as prior_cancellations,
-    cast(prior_late_cancels as bigint) as prior_late_cancels,
-    cast(prior_visits + prior_no_shows + prior_cancellations as bigint) as prior_appointments,
-    cast(balance_cents_at_cut_off as bigint) as balance_cents_at_cut_off
+    cast(prior_visits as {{ dbt.type_bigint() }}) as prior_visits,
+    cast(prior_no_shows as {{ dbt.type_bigint() }}) as prior_no_shows,
+    cast(prior_cancellations as {{ dbt.type_bigint() }}) as prior_cancellations,
+    cast(prior_late_cancels as {{ dbt.type_bigint() }}) as prior_late_cancels,
+    cast(prior_visits + prior_no_shows + prior_cancellations as {{ dbt.type_bigint() }}) as prior_appointments,
+    cast(balance_cents_at_cut_off as {{ dbt.type_bigint() }}) as balance_cents_at_cut_off
 from counted

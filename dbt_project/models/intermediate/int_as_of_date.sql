@@ -10,11 +10,11 @@ with activity as (
     select {{ utc_to_local('greatest(coalesce(confirmed_at, booked_at), coalesce(checked_in_at, booked_at), coalesce(no_show_at, booked_at), coalesce(cancelled_at, booked_at))', 'timezone') }}
     from {{ ref('stg_core__appointments') }}
     union all
-    select cast(charged_date as timestamp) from {{ ref('stg_core__charges') }}
+    select cast(charged_date as {{ dbt.type_timestamp() }}) from {{ ref('stg_core__charges') }}
     union all
-    select cast(received_date as timestamp) from {{ ref('stg_core__payments') }}
+    select cast(received_date as {{ dbt.type_timestamp() }}) from {{ ref('stg_core__payments') }}
     union all
-    select cast(refunded_date as timestamp) from {{ ref('stg_core__refunds') }}
+    select cast(refunded_date as {{ dbt.type_timestamp() }}) from {{ ref('stg_core__refunds') }}
 )
 
 select

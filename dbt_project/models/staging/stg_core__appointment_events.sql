@@ -6,18 +6,18 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(event_id as bigint) as event_id,
-        cast(appointment_id as bigint) as appointment_id,
-        cast(actor_user_id as bigint) as actor_user_id,
-        cast(from_provider_id as bigint) as from_provider_id,
-        cast(from_chair_id as bigint) as from_chair_id,
+        cast(event_id as {{ dbt.type_bigint() }}) as event_id,
+        cast(appointment_id as {{ dbt.type_bigint() }}) as appointment_id,
+        cast(actor_user_id as {{ dbt.type_bigint() }}) as actor_user_id,
+        cast(from_provider_id as {{ dbt.type_bigint() }}) as from_provider_id,
+        cast(from_chair_id as {{ dbt.type_bigint() }}) as from_chair_id,
         -- attributes
-        cast(event_type as varchar) as event_type,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
         -- timestamps (UTC)
-        cast(occurred_at as timestamp) as occurred_at,
-        cast(from_start_at as timestamp) as from_start_at,
-        cast(from_end_at as timestamp) as from_end_at,
-        cast(updated_at as timestamp) as updated_at
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(from_start_at as {{ dbt.type_timestamp() }}) as from_start_at,
+        cast(from_end_at as {{ dbt.type_timestamp() }}) as from_end_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

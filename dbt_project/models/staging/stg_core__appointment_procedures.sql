@@ -5,17 +5,17 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(line_id as bigint) as line_id,
-        cast(appointment_id as bigint) as appointment_id,
-        cast(procedure_id as bigint) as procedure_id,
-        cast(code as varchar) as procedure_code,
+        cast(line_id as {{ dbt.type_bigint() }}) as line_id,
+        cast(appointment_id as {{ dbt.type_bigint() }}) as appointment_id,
+        cast(procedure_id as {{ dbt.type_bigint() }}) as procedure_id,
+        cast(code as {{ dbt.type_string() }}) as procedure_code,
         -- attributes (fixed when the appointment was booked)
-        cast(category as varchar) as category,
-        cast(duration_min as integer) as duration_min,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(duration_min as {{ dbt.type_int() }}) as duration_min,
         -- amounts (the appointment's currency)
-        cast(fee_cents as bigint) as fee_cents,
+        cast(fee_cents as {{ dbt.type_bigint() }}) as fee_cents,
         -- timestamps (UTC)
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

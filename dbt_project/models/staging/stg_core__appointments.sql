@@ -11,40 +11,40 @@ clinics as (
 renamed as (
     select
         -- ids
-        cast(source.appointment_id as bigint) as appointment_id,
-        cast(source.clinic_id as bigint) as clinic_id,
-        cast(source.patient_key as varchar) as patient_key,
-        cast(source.provider_id as bigint) as provider_id,
-        cast(source.chair_id as bigint) as chair_id,
-        cast(source.overbook_of_appointment_id as bigint) as overbook_of_appointment_id,
-        cast(source.booked_by_user_id as bigint) as booked_by_user_id,
-        cast(source.cancelled_by_user_id as bigint) as cancelled_by_user_id,
+        cast(source.appointment_id as {{ dbt.type_bigint() }}) as appointment_id,
+        cast(source.clinic_id as {{ dbt.type_bigint() }}) as clinic_id,
+        cast(source.patient_key as {{ dbt.type_string() }}) as patient_key,
+        cast(source.provider_id as {{ dbt.type_bigint() }}) as provider_id,
+        cast(source.chair_id as {{ dbt.type_bigint() }}) as chair_id,
+        cast(source.overbook_of_appointment_id as {{ dbt.type_bigint() }}) as overbook_of_appointment_id,
+        cast(source.booked_by_user_id as {{ dbt.type_bigint() }}) as booked_by_user_id,
+        cast(source.cancelled_by_user_id as {{ dbt.type_bigint() }}) as cancelled_by_user_id,
         -- attributes
-        cast(source.status as varchar) as status,
-        cast(source.source as varchar) as booking_source,
-        cast(source.currency as varchar) as currency,
+        cast(source.status as {{ dbt.type_string() }}) as status,
+        cast(source.source as {{ dbt.type_string() }}) as booking_source,
+        cast(source.currency as {{ dbt.type_string() }}) as currency,
         source.overbook_of_appointment_id is not null as is_overbook,
         -- the flag as the core recorded it; fct_appointments re-derives it from the times
-        cast(source.is_late_cancel as boolean) as recorded_is_late_cancel,
-        cast(source.reschedule_count as integer) as reschedule_count,
+        cast(source.is_late_cancel as {{ dbt.type_boolean() }}) as recorded_is_late_cancel,
+        cast(source.reschedule_count as {{ dbt.type_int() }}) as reschedule_count,
         -- timestamps (UTC)
-        cast(source.start_at as timestamp) as start_at,
-        cast(source.end_at as timestamp) as end_at,
-        cast(source.booked_at as timestamp) as booked_at,
-        cast(source.confirmed_at as timestamp) as confirmed_at,
-        cast(source.checked_in_at as timestamp) as checked_in_at,
-        cast(source.completed_at as timestamp) as completed_at,
-        cast(source.no_show_at as timestamp) as no_show_at,
-        cast(source.cancelled_at as timestamp) as cancelled_at,
-        cast(source.updated_at as timestamp) as updated_at,
+        cast(source.start_at as {{ dbt.type_timestamp() }}) as start_at,
+        cast(source.end_at as {{ dbt.type_timestamp() }}) as end_at,
+        cast(source.booked_at as {{ dbt.type_timestamp() }}) as booked_at,
+        cast(source.confirmed_at as {{ dbt.type_timestamp() }}) as confirmed_at,
+        cast(source.checked_in_at as {{ dbt.type_timestamp() }}) as checked_in_at,
+        cast(source.completed_at as {{ dbt.type_timestamp() }}) as completed_at,
+        cast(source.no_show_at as {{ dbt.type_timestamp() }}) as no_show_at,
+        cast(source.cancelled_at as {{ dbt.type_timestamp() }}) as cancelled_at,
+        cast(source.updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         -- clinic-local
         clinics.timezone,
-        {{ utc_to_local('cast(source.start_at as timestamp)', 'clinics.timezone') }} as start_local,
-        {{ utc_to_local('cast(source.end_at as timestamp)', 'clinics.timezone') }} as end_local,
-        {{ utc_to_local('cast(source.booked_at as timestamp)', 'clinics.timezone') }} as booked_local,
-        {{ utc_to_local('cast(source.completed_at as timestamp)', 'clinics.timezone') }} as completed_local
+        {{ utc_to_local('source.start_at', 'clinics.timezone') }} as start_local,
+        {{ utc_to_local('source.end_at', 'clinics.timezone') }} as end_local,
+        {{ utc_to_local('source.booked_at', 'clinics.timezone') }} as booked_local,
+        {{ utc_to_local('source.completed_at', 'clinics.timezone') }} as completed_local
     from source
-    inner join clinics on cast(source.clinic_id as bigint) = clinics.clinic_id
+    inner join clinics on cast(source.clinic_id as {{ dbt.type_bigint() }}) = clinics.clinic_id
 )
 
 select

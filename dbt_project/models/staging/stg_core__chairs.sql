@@ -5,13 +5,13 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(chair_id as bigint) as chair_id,
-        cast(clinic_id as bigint) as clinic_id,
+        cast(chair_id as {{ dbt.type_bigint() }}) as chair_id,
+        cast(clinic_id as {{ dbt.type_bigint() }}) as clinic_id,
         -- attributes
-        cast(name as varchar) as chair_name,
-        cast(is_active as boolean) as is_active,
+        cast(name as {{ dbt.type_string() }}) as chair_name,
+        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
         -- timestamps (UTC)
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

@@ -5,16 +5,16 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(opening_hours_id as bigint) as opening_hours_id,
-        cast(clinic_id as bigint) as clinic_id,
+        cast(opening_hours_id as {{ dbt.type_bigint() }}) as opening_hours_id,
+        cast(clinic_id as {{ dbt.type_bigint() }}) as clinic_id,
         -- clinic-local wall clock, weekday Monday 0 .. Sunday 6
-        cast(weekday as integer) as weekday,
-        cast("start" as time) as start_time,
-        cast("end" as time) as end_time,
-        {{ minute_of_day('"start"') }} as start_minute,
-        {{ minute_of_day('"end"') }} as end_minute,
+        cast(weekday as {{ dbt.type_int() }}) as weekday,
+        cast({{ adapter.quote('start') }} as time) as start_time,
+        cast({{ adapter.quote('end') }} as time) as end_time,
+        {{ minute_of_day(adapter.quote('start')) }} as start_minute,
+        {{ minute_of_day(adapter.quote('end')) }} as end_minute,
         -- timestamps (UTC)
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

@@ -5,15 +5,15 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(clinic_id as bigint) as clinic_id,
+        cast(clinic_id as {{ dbt.type_bigint() }}) as clinic_id,
         -- attributes
-        cast(name as varchar) as clinic_name,
-        cast(timezone as varchar) as timezone,
-        cast(currency as varchar) as currency,
-        cast(country as varchar) as country,
-        cast(is_active as boolean) as is_active,
+        cast(name as {{ dbt.type_string() }}) as clinic_name,
+        cast(timezone as {{ dbt.type_string() }}) as timezone,
+        cast(currency as {{ dbt.type_string() }}) as currency,
+        cast(country as {{ dbt.type_string() }}) as country,
+        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
         -- timestamps (UTC)
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

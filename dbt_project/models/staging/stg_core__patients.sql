@@ -6,18 +6,18 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(patient_key as varchar) as patient_key,
-        cast(clinic_id as bigint) as clinic_id,
+        cast(patient_key as {{ dbt.type_string() }}) as patient_key,
+        cast(clinic_id as {{ dbt.type_bigint() }}) as clinic_id,
         -- attributes
-        cast(age_band as varchar) as age_band,
-        cast(sex as varchar) as sex,
+        cast(age_band as {{ dbt.type_string() }}) as age_band,
+        cast(sex as {{ dbt.type_string() }}) as sex,
         cast(distance_km as {{ dbt.type_float() }}) as distance_km,
-        cast(has_insurance as boolean) as has_insurance,
-        cast(contact_preference as varchar) as contact_preference,
-        cast(is_active as boolean) as is_active,
+        cast(has_insurance as {{ dbt.type_boolean() }}) as has_insurance,
+        cast(contact_preference as {{ dbt.type_string() }}) as contact_preference,
+        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
         -- timestamps (UTC)
-        cast(created_at as timestamp) as created_at,
-        cast(updated_at as timestamp) as updated_at
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

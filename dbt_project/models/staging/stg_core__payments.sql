@@ -10,22 +10,22 @@ clinics as (
 renamed as (
     select
         -- ids
-        cast(source.payment_id as bigint) as payment_id,
-        cast(source.clinic_id as bigint) as clinic_id,
-        cast(source.patient_key as varchar) as patient_key,
-        cast(source.appointment_id as bigint) as appointment_id,
-        cast(source.recorded_by_user_id as bigint) as recorded_by_user_id,
+        cast(source.payment_id as {{ dbt.type_bigint() }}) as payment_id,
+        cast(source.clinic_id as {{ dbt.type_bigint() }}) as clinic_id,
+        cast(source.patient_key as {{ dbt.type_string() }}) as patient_key,
+        cast(source.appointment_id as {{ dbt.type_bigint() }}) as appointment_id,
+        cast(source.recorded_by_user_id as {{ dbt.type_bigint() }}) as recorded_by_user_id,
         -- attributes
-        cast(source.method as varchar) as payment_method,
+        cast(source.method as {{ dbt.type_string() }}) as payment_method,
         -- amounts
-        cast(source.amount_cents as bigint) as amount_cents,
-        cast(source.currency as varchar) as currency,
+        cast(source.amount_cents as {{ dbt.type_bigint() }}) as amount_cents,
+        cast(source.currency as {{ dbt.type_string() }}) as currency,
         -- timestamps (UTC) and the clinic-local day
-        cast(source.received_at as timestamp) as received_at,
-        cast({{ utc_to_local('cast(source.received_at as timestamp)', 'clinics.timezone') }} as date) as received_date,
-        cast(source.updated_at as timestamp) as updated_at
+        cast(source.received_at as {{ dbt.type_timestamp() }}) as received_at,
+        cast({{ utc_to_local('source.received_at', 'clinics.timezone') }} as date) as received_date,
+        cast(source.updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
-    inner join clinics on cast(source.clinic_id as bigint) = clinics.clinic_id
+    inner join clinics on cast(source.clinic_id as {{ dbt.type_bigint() }}) = clinics.clinic_id
 )
 
 select * from renamed

@@ -5,13 +5,13 @@ with source as (
 renamed as (
     select
         -- ids
-        cast(provider_id as bigint) as provider_id,
+        cast(provider_id as {{ dbt.type_bigint() }}) as provider_id,
         -- attributes
-        cast(name as varchar) as provider_name,
-        cast(kind as varchar) as provider_kind,
-        cast(is_active as boolean) as is_active,
+        cast(name as {{ dbt.type_string() }}) as provider_name,
+        cast(kind as {{ dbt.type_string() }}) as provider_kind,
+        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
         -- timestamps (UTC)
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
 )
 

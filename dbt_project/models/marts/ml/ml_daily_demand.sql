@@ -34,8 +34,8 @@ select
     days.weekday,
     days.is_open,
     days.is_public_holiday,
-    cast(coalesce(requested.requested_appointments, 0) as bigint) as requested_appointments,
-    cast(coalesce(requested.later_cancelled, 0) as bigint) as later_cancelled
+    cast(coalesce(requested.requested_appointments, 0) as {{ dbt.type_bigint() }}) as requested_appointments,
+    cast(coalesce(requested.later_cancelled, 0) as {{ dbt.type_bigint() }}) as later_cancelled
 from days
 inner join categories on days.clinic_id = categories.clinic_id
 left join requested

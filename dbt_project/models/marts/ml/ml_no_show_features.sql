@@ -34,7 +34,7 @@ select
     appointments.lead_time_days,
     appointments.weekday,
     appointments.start_hour,
-    cast(extract(month from appointments.appointment_date) as integer) as month,
+    cast(extract(month from appointments.appointment_date) as {{ dbt.type_int() }}) as month,
     appointments.primary_category,
     appointments.procedure_count,
     appointments.scheduled_minutes,

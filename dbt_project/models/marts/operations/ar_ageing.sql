@@ -124,19 +124,19 @@ select
     credit.clinic_id,
     credit.patient_key,
     credit.currency,
-    cast(coalesce(charged.charged_cents, 0) as bigint) as charged_cents,
-    cast(credit.net_paid_cents as bigint) as net_paid_cents,
-    cast(coalesce(charged.charged_cents, 0) - credit.net_paid_cents as bigint) as balance_cents,
-    cast(coalesce(buckets.open_0_30_cents, 0) as bigint) as open_0_30_cents,
-    cast(coalesce(buckets.open_31_60_cents, 0) as bigint) as open_31_60_cents,
-    cast(coalesce(buckets.open_61_90_cents, 0) as bigint) as open_61_90_cents,
-    cast(coalesce(buckets.open_over_90_cents, 0) as bigint) as open_over_90_cents,
+    cast(coalesce(charged.charged_cents, 0) as {{ dbt.type_bigint() }}) as charged_cents,
+    cast(credit.net_paid_cents as {{ dbt.type_bigint() }}) as net_paid_cents,
+    cast(coalesce(charged.charged_cents, 0) - credit.net_paid_cents as {{ dbt.type_bigint() }}) as balance_cents,
+    cast(coalesce(buckets.open_0_30_cents, 0) as {{ dbt.type_bigint() }}) as open_0_30_cents,
+    cast(coalesce(buckets.open_31_60_cents, 0) as {{ dbt.type_bigint() }}) as open_31_60_cents,
+    cast(coalesce(buckets.open_61_90_cents, 0) as {{ dbt.type_bigint() }}) as open_61_90_cents,
+    cast(coalesce(buckets.open_over_90_cents, 0) as {{ dbt.type_bigint() }}) as open_over_90_cents,
     cast(
         coalesce(buckets.open_0_30_cents, 0) + coalesce(buckets.open_31_60_cents, 0)
         + coalesce(buckets.open_61_90_cents, 0) + coalesce(buckets.open_over_90_cents, 0)
         as bigint
     ) as open_cents,
-    cast(greatest(credit.net_paid_cents - coalesce(charged.charged_cents, 0), 0) as bigint) as credit_cents
+    cast(greatest(credit.net_paid_cents - coalesce(charged.charged_cents, 0), 0) as {{ dbt.type_bigint() }}) as credit_cents
 from credit
 cross join as_of
 left join charged

@@ -119,7 +119,7 @@ select
     outcomes.booked_date,
     cast(outcomes.completed_local as date) as completed_date,
     {{ weekday_monday0('outcomes.appointment_date') }} as weekday,
-    cast(extract(hour from outcomes.start_local) as integer) as start_hour,
+    cast(extract(hour from outcomes.start_local) as {{ dbt.type_int() }}) as start_hour,
     -- durations
     {{ dbt.datediff('outcomes.booked_at', 'outcomes.start_at', 'minute') }} as lead_time_minutes,
     {{ dbt.datediff('outcomes.booked_at', 'outcomes.start_at', 'minute') }} / 1440.0 as lead_time_days,

@@ -36,8 +36,8 @@ select
     -- amounts
     payments.currency,
     payments.amount_cents,
-    cast(coalesce(refunded.refunded_cents, 0) as bigint) as refunded_cents,
-    cast(payments.amount_cents - coalesce(refunded.refunded_cents, 0) as bigint) as net_amount_cents
+    cast(coalesce(refunded.refunded_cents, 0) as {{ dbt.type_bigint() }}) as refunded_cents,
+    cast(payments.amount_cents - coalesce(refunded.refunded_cents, 0) as {{ dbt.type_bigint() }}) as net_amount_cents
 from payments
 left join refunded on payments.payment_id = refunded.payment_id
 left join appointments on payments.appointment_id = appointments.appointment_id

@@ -26,9 +26,9 @@ select
     date_day,
     clinic_id,
     chair_id,
-    cast(sum(appointments) as bigint) as appointments,
-    cast(sum(chair_available_minutes) as bigint) as chair_available_minutes,
-    cast(sum(chair_booked_minutes) as bigint) as chair_booked_minutes,
-    cast(sum(chair_realised_minutes) as bigint) as chair_realised_minutes
+    cast(sum(appointments) as {{ dbt.type_bigint() }}) as appointments,
+    cast(sum(chair_available_minutes) as {{ dbt.type_bigint() }}) as chair_available_minutes,
+    cast(sum(chair_booked_minutes) as {{ dbt.type_bigint() }}) as chair_booked_minutes,
+    cast(sum(chair_realised_minutes) as {{ dbt.type_bigint() }}) as chair_realised_minutes
 from components
 group by date_day, clinic_id, chair_id
