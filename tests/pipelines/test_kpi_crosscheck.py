@@ -163,44 +163,103 @@ def core_new_patients(core: Core, first: date, last: date) -> int:
     )
 
 
-def core_chair_utilization(core: Core, first: date, last: date) -> float:
-    """Booked chair minutes (not cancelled; an overbook of a live appointment not counted again)
-    over opening minutes per chair on the days the clinic was open (its weekly hours, not a
-    public holiday, from its first appointment day on)."""
+def core_booked_minutes(core: Core, first: date, last: date) -> int:
+    """Minutes of appointments holding their chair and provider: not cancelled, and an overbook
+    of an appointment that still stands not counted again."""
     status_of = dict(
         core.rows(
-            "SELECT appointment_id, status FROM appointments WHERE clinic_id = ?", (core.clinic_id,)
+            "SELECT appointment_id, status FROM appointments WHERE clinic_id = ?",
+            (core.clinic_id,),
         )
     )
     booked = 0
-    starts = []
     for start_at, end_at, status, overbook_of in core.rows(
         "SELECT start_at, end_at, status, overbook_of_appointment_id FROM appointments "
         "WHERE clinic_id = ?",
         (core.clinic_id,),
     ):
-        starts.append(core.local_date(start_at))
         if not first <= core.local_date(start_at) <= last or status == "cancelled":
             continue
         if overbook_of is not None and status_of[overbook_of] != "cancelled":
             continue
         booked += int((utc(end_at) - utc(start_at)).total_seconds() // 60)
-    opening: dict[int, int] = defaultdict(int)
-    for weekday, start, end in core.rows(
-        'SELECT weekday, "start", "end" FROM clinic_opening_hours WHERE clinic_id = ?',
+    return booked
+
+
+def core_open_days(core: Core, first: date, last: date) -> list[date]:
+    """Days the clinic was open in the period: not a public holiday of its country, from its
+    first appointment day on (whether it has hours that weekday is up to the caller)."""
+    [(first_start,)] = core.rows(
+        "SELECT min(start_at) FROM appointments WHERE clinic_id = ?", (core.clinic_id,)
+    )
+    public = holidays.country_holidays(core.country, years=range(first.year, last.year + 1))
+    day, days = max(first, core.local_date(first_start)), []
+    while day <= last:
+        if day not in public:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def core_hours(core: Core, table: str, extra: str = "") -> list[tuple[Any, ...]]:
+    return core.rows(
+        f'SELECT weekday, "start", "end"{extra} FROM {table} WHERE clinic_id = ?',  # noqa: S608
         (core.clinic_id,),
-    ):
+    )
+
+
+def core_chair_utilization(core: Core, first: date, last: date) -> float:
+    """Booked chair minutes over opening minutes per active chair on the open days."""
+    opening: dict[int, int] = defaultdict(int)
+    for weekday, start, end in core_hours(core, "clinic_opening_hours"):
         opening[weekday] += minutes(end) - minutes(start)
     [(chairs,)] = core.rows(
         "SELECT count(*) FROM chairs WHERE clinic_id = ? AND is_active", (core.clinic_id,)
     )
-    public = holidays.country_holidays(core.country, years=range(first.year, last.year + 1))
-    day, available = max(first, min(starts)), 0
-    while day <= last:
-        if day not in public:
-            available += opening[day.weekday()] * chairs
-        day += timedelta(days=1)
-    return booked / available
+    available = sum(opening[day.weekday()] * chairs for day in core_open_days(core, first, last))
+    return core_booked_minutes(core, first, last) / available
+
+
+def core_provider_available_minutes(core: Core, first: date, last: date) -> int:
+    """Each provider's working hours at the clinic that overlap its opening hours, on open days."""
+    opening = core_hours(core, "clinic_opening_hours")
+    weekly: dict[int, int] = defaultdict(int)
+    for weekday, start, end, _provider in core_hours(
+        core, "provider_working_hours", extra=", provider_id"
+    ):
+        for open_weekday, open_start, open_end in opening:
+            if open_weekday == weekday:
+                overlap = min(minutes(end), minutes(open_end)) - max(
+                    minutes(start), minutes(open_start)
+                )
+                weekly[weekday] += max(overlap, 0)
+    return sum(weekly[day.weekday()] for day in core_open_days(core, first, last))
+
+
+def core_hygiene_reappointment(core: Core, first: date, last: date) -> tuple[int, int]:
+    """Completed hygiene visits in the period, and those after which the patient had a later
+    hygiene appointment booked by the end of the visit's day."""
+    hygiene = core.rows(
+        "SELECT a.appointment_id, a.patient_id, a.start_at, a.booked_at, a.status, "
+        "a.completed_at FROM appointments a WHERE a.clinic_id = ? AND EXISTS ("
+        "SELECT 1 FROM appointment_procedures l "
+        "WHERE l.appointment_id = a.appointment_id AND l.category = 'hygiene')",
+        (core.clinic_id,),
+    )
+    by_patient: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in hygiene:
+        by_patient[row[1]].append(row)
+    seen = reappointed = 0
+    for _, patient_id, start_at, _, status, completed_at in hygiene:
+        if status != "completed" or not first <= core.local_date(start_at) <= last:
+            continue
+        seen += 1
+        reappointed += any(
+            utc(other[2]) > utc(start_at)
+            and core.local_date(other[3]) <= core.local_date(completed_at)
+            for other in by_patient[patient_id]
+        )
+    return reappointed, seen
 
 
 def minutes(stored: str) -> int:
@@ -245,6 +304,31 @@ def test_chair_utilization_matches_the_core(marts: BuiltMarts, core: Core, perio
     expected = core_chair_utilization(core, first, last)
     assert kpis["chair_utilization"] == pytest.approx(expected, rel=1e-12)
     assert 0 < kpis["chair_utilization"] <= 1
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_provider_utilization_and_production_per_hour_match_the_core(
+    marts: BuiltMarts, core: Core, period: str
+):
+    first, last = PERIODS[period]
+    kpis = mart_kpis(marts, core.clinic_id, first, last)
+    available = core_provider_available_minutes(core, first, last)
+    booked = core_booked_minutes(core, first, last)
+    production = core_money(core, first, last)["production_cents"]
+    assert kpis["provider_utilization"] == pytest.approx(booked / available, rel=1e-12)
+    assert kpis["production_per_hour_cents"] == pytest.approx(
+        production / (available / 60), rel=1e-12
+    )
+    assert 0 < kpis["provider_utilization"] <= 1
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_hygiene_reappointment_rate_matches_the_core(marts: BuiltMarts, core: Core, period: str):
+    first, last = PERIODS[period]
+    kpis = mart_kpis(marts, core.clinic_id, first, last)
+    reappointed, seen = core_hygiene_reappointment(core, first, last)
+    assert kpis["hygiene_reappointment_rate"] == pytest.approx(reappointed / seen, rel=1e-12)
+    assert reappointed > 0
 
 
 def test_ar_ageing_matches_the_core_ageing_rule_patient_by_patient(marts: BuiltMarts, core: Core):
