@@ -216,7 +216,9 @@ def core_chair_utilization(core: Core, first: date, last: date) -> float:
     [(chairs,)] = core.rows(
         "SELECT count(*) FROM chairs WHERE clinic_id = ? AND is_active", (core.clinic_id,)
     )
-    available = sum(opening[day.weekday()] * chairs for day in core_open_days(core, first, last))
+    available: int = sum(
+        opening[day.weekday()] * int(chairs) for day in core_open_days(core, first, last)
+    )
     return core_booked_minutes(core, first, last) / available
 
 
