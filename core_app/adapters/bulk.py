@@ -9,9 +9,11 @@ see `core_app.domain.history`.
 
 from __future__ import annotations
 
+import queue
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import chain, pairwise
 from typing import Any
@@ -20,6 +22,7 @@ from sqlalchemy import Connection, Table, func, select, text
 
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
+from core_app.adapters.db import plain_rows
 
 #: SQLite page cache during a bulk load (KiB, an upper bound: pages are allocated as used).
 #: A million appointments touch ~1.3 GB of table, index and parent pages; with the usual
@@ -27,13 +30,20 @@ from core_app.adapters.crypto import installed_keyring
 BULK_CACHE_KIB = 2 * 1024 * 1024
 #: below this many rows a load keeps the indexes as they are
 REBUILD_MIN_ROWS = 20_000
-#: SQLite: rows per multi-row INSERT, within the bound-variable limit of every SQLite version
-ROWS_PER_STATEMENT = 100
-SQLITE_MAX_VARIABLES = 999
+#: SQLite: rows per multi-row INSERT (fewer, larger statements: fewer hand-overs between the
+#: caller and the writing thread), within the connection's bound-variable limit
+ROWS_PER_STATEMENT = 1000
+SQLITE_MAX_VARIABLES = 999  # the limit of old SQLite versions, when the driver cannot tell
 
 
 class Writer:
-    """Converts and inserts rows for one connection (SQLite or PostgreSQL)."""
+    """Converts and inserts rows for one connection (SQLite or PostgreSQL).
+
+    On an SQLite database file the statements (inserts, index drops and builds) run in order
+    on one worker thread: SQLite releases the GIL while it writes, so the caller builds the
+    next table's rows meanwhile. The caller must not use the connection until `wait()` (or
+    `finish()`) returns; `reserve_ids` waits by itself. An in-memory database is tied to its
+    thread, and PostgreSQL gains nothing: there every statement runs at once."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -43,49 +53,63 @@ class Writer:
         self._second_text = _SecondText()
         self.now = self.at(int(time.time()))
         self._cache_size: int | None = None
+        self._max_variables = SQLITE_MAX_VARIABLES
         if self.sqlite:  # a bulk load's pages (table, indexes, parents) in memory: see finish()
             self._cache_size = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
             connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        # Rebuilt indexes are built by a helper thread: SQLite releases the GIL while it sorts,
-        # so the caller prepares its next rows meanwhile. Only for a database file (an
-        # in-memory one is tied to its thread). Every use of the connection waits first.
+            driver = connection.connection.driver_connection
+            getlimit = getattr(driver, "getlimit", None)  # Python 3.11+
+            if getlimit is not None:
+                self._max_variables = int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
         database = connection.engine.url.database
         self._background = self.sqlite and bool(database) and database != ":memory:"
-        self._building: threading.Thread | None = None
-        self._building_error: BaseException | None = None
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _run(self, job: Callable[[], None]) -> None:
+        """Run `job` now, or queue it for the worker thread (see the class)."""
+        if not self._background:
+            job()
+            return
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="bulk-writer", daemon=True)
+            self._worker.start()
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if self._error is None:  # after a failure the rest is skipped: it rolls back
+                    job()
+            except BaseException as error:  # handed to the caller by wait()
+                self._error = error
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
 
     def wait(self) -> None:
-        """Until the indexes being built in the background are built; raises their error."""
-        if self._building is not None:
-            self._building.join()
-            self._building = None
-            error, self._building_error = self._building_error, None
+        """Until every queued statement has run; raises the first one's error."""
+        if self._worker is not None:
+            self._jobs.join()
+            error, self._error = self._error, None
             if error is not None:
                 raise error
 
     def finish(self) -> None:
-        """Wait for index builds, then give back the bulk load's page cache (SQLite frees the
-        pages above the old size). Call before using the connection for anything else."""
-        self.wait()
-        if self._cache_size is not None:
-            self.connection.exec_driver_sql(f"PRAGMA cache_size = {self._cache_size}")
-            self._cache_size = None
-
-    def _build(self, definitions: list[str]) -> None:
-        if not self._background:
-            for definition in definitions:
-                self.connection.exec_driver_sql(definition)
-            return
-
-        def build() -> None:
-            try:
-                for definition in definitions:
-                    self.connection.exec_driver_sql(definition)
-            except BaseException as error:  # handed to the caller by wait()
-                self._building_error = error
-
-        self._building = threading.Thread(target=build, name="bulk-index-build", daemon=True)
-        self._building.start()
+        """Wait for the queued statements and stop the worker, then give back the bulk load's
+        page cache (SQLite frees the pages above the old size). Call before using the
+        connection for anything else."""
+        try:
+            self.wait()
+        finally:
+            if self._worker is not None:
+                self._jobs.put(None)
+                self._worker.join()
+                self._worker = None
+            if self._cache_size is not None:
+                self.connection.exec_driver_sql(f"PRAGMA cache_size = {self._cache_size}")
+                self._cache_size = None
 
     def at(self, epoch: int | None) -> Any:
         """A UTC timestamp as the column type would bind it."""
@@ -131,7 +155,8 @@ class Writer:
         return [row[0] for row in rows]
 
     def insert(self, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
-        """Insert tuples in `columns` order, plus `updated_at`; returns how many."""
+        """Insert tuples in `columns` order, plus `updated_at`; returns how many. The rows are
+        built here, by the caller; on SQLite they are written by the worker thread."""
         names = [*columns, "updated_at"]
         quoted = ", ".join(f'"{name}"' for name in names)
         if self.sqlite:
@@ -141,26 +166,27 @@ class Writer:
             batch = [(*row, now) for row in rows]
         if not batch:
             return 0
-        self.wait()
-        rebuild = self._indexes_to_rebuild(table, columns, batch)
-        for name, _ in rebuild:
-            self.connection.exec_driver_sql(f'DROP INDEX "{name}"')
         if self.sqlite:
-            self._insert_sqlite(table, quoted, len(columns), batch)
+            self._run(lambda: self._insert_sqlite(table, columns, quoted, batch))
         else:
             placeholders = ", ".join(["%s"] * len(names))
             sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({placeholders})"  # noqa: S608 - our metadata
             self.connection.exec_driver_sql(sql, batch)
-        # a unique index that no longer holds fails when built: the load rolls back
-        self._build([definition for _, definition in rebuild])
         return len(batch)
 
     def _insert_sqlite(
-        self, table: Table, quoted: str, width: int, batch: list[tuple[Any, ...]]
+        self, table: Table, columns: Sequence[str], quoted: str, batch: list[tuple[Any, ...]]
     ) -> None:
         """Many rows per INSERT statement (a third less time than one row per statement);
-        `updated_at`, the same for every row, is written into the statement once."""
-        per_statement = max(1, min(ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // width))
+        `updated_at`, the same for every row, is written into the statement once. Indexes
+        that the rows would scatter are dropped first and built afterwards (see
+        `_indexes_to_rebuild`); a unique index that no longer holds fails when it is built,
+        and the load rolls back."""
+        rebuild = self._indexes_to_rebuild(table, columns, batch)
+        for name, _ in rebuild:
+            self.connection.exec_driver_sql(f'DROP INDEX "{name}"')
+        width = len(columns)
+        per_statement = max(1, min(ROWS_PER_STATEMENT, self._max_variables // width))
         one = "(" + "?, " * width + f"'{self.now}')"  # our own timestamp text, never input
         full = len(batch) - len(batch) % per_statement
         head = f"INSERT INTO {table.name} ({quoted}) VALUES "  # noqa: S608 - our metadata
@@ -172,6 +198,8 @@ class Writer:
             self.connection.exec_driver_sql(head + ", ".join([one] * per_statement), flat)
         if full < len(batch):
             self.connection.exec_driver_sql(head + one, batch[full:])
+        for _, definition in rebuild:
+            self.connection.exec_driver_sql(definition)
 
     def _indexes_to_rebuild(
         self, table: Table, columns: Sequence[str], batch: list[tuple[Any, ...]]
@@ -197,7 +225,7 @@ class Writer:
         )
         return [
             (str(name), str(definition))
-            for name, definition in rows
+            for name, definition in plain_rows(rows)
             if name not in leading or not _appends(batch, position.get(leading[name]))
         ]
 
@@ -254,5 +282,5 @@ def active_appointments_between(
     )
     return [
         (a, p, c, pt, int(s.timestamp()), int(e.timestamp()))
-        for a, p, c, pt, s, e in connection.execute(query)
+        for a, p, c, pt, s, e in plain_rows(connection.execute(query))
     ]

@@ -9,8 +9,9 @@ failure is retried by the service layer (see `is_retryable`).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -87,3 +88,9 @@ def is_retryable(error: BaseException) -> bool:
 
 def backend_name(engine: Engine) -> str:
     return engine.dialect.name
+
+
+def plain_rows(result: Iterable[Any]) -> Iterable[tuple[Any, ...]]:
+    """A result's rows typed as the plain tuples they are, for unpacking (mypy sees a `Row`'s
+    items as `object`)."""
+    return cast("Iterable[tuple[Any, ...]]", result)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Connection, bindparam, select, true, update
 
 from core_app.adapters import orm
+from core_app.adapters.db import plain_rows
 
 ACTIVE = ("booked", "confirmed", "checked_in", "completed")
 
@@ -127,7 +128,7 @@ def stored_appointments(connection: Connection, prefix: str | None) -> list[Stor
         .where(where)
         .order_by(p.appointment_id, p.line_id)
     )
-    for appointment_id, code, fee in connection.execute(query_lines):
+    for appointment_id, code, fee in plain_rows(connection.execute(query_lines)):
         lines[appointment_id].append((code, fee))
     query = (
         select(
@@ -208,7 +209,7 @@ def stored_payments(connection: Connection, prefix: str | None) -> list[StoredPa
         .where(where)
         .order_by(r.payment_id, r.refund_id)
     )
-    for payment_id, amount, refunded_at, reason in connection.execute(query_refunds):
+    for payment_id, amount, refunded_at, reason in plain_rows(connection.execute(query_refunds)):
         refunds[payment_id].append((amount, int(refunded_at.timestamp()), reason))
     query = (
         select(
@@ -275,7 +276,7 @@ def active_between(connection: Connection, start: int, end: int) -> list[ActiveA
     ).where(t.status.in_(ACTIVE), t.start_at < _moment(end), t.end_at > _moment(start))
     return [
         ActiveAppointment(a, p, c, pt, int(s.timestamp()), int(e.timestamp()), ref, over)
-        for a, p, c, pt, s, e, ref, over in connection.execute(query)
+        for a, p, c, pt, s, e, ref, over in plain_rows(connection.execute(query))
     ]
 
 

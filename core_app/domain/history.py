@@ -215,12 +215,13 @@ def check_payment(index: int, payment: HistoricPayment, clinic_currency: str) ->
         reasons.append(f"method {p.method!r} is not one of {', '.join(sorted(METHODS))}")
     if (p.patient_id is None) == (p.new_patient is None):
         reasons.append("name exactly one patient")
-    if any(r.amount_cents <= 0 for r in p.refunds):
-        reasons.append("refund amounts must be positive")
-    if sum(r.amount_cents for r in p.refunds) > p.amount_cents:
-        reasons.append("refunds exceed the payment")
-    if any(r.refunded_epoch < p.received_epoch for r in p.refunds):
-        reasons.append("refunded before it was received")
+    if p.refunds:  # most payments have none
+        if any(r.amount_cents <= 0 for r in p.refunds):
+            reasons.append("refund amounts must be positive")
+        if sum(r.amount_cents for r in p.refunds) > p.amount_cents:
+            reasons.append("refunds exceed the payment")
+        if any(r.refunded_epoch < p.received_epoch for r in p.refunds):
+            reasons.append("refunded before it was received")
     return reasons
 
 

@@ -13,11 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from core_app.adapters import orm
 from core_app.adapters.bulk import Writer, active_appointments_between
+from core_app.adapters.db import plain_rows
 from core_app.domain import history as rules
 from core_app.domain.appointment import BookingSource
 from core_app.domain.exceptions import DomainError, ValidationError
@@ -72,15 +74,15 @@ def _context(uow: UnitOfWork) -> _Context:
         },
         chair_clinic={
             chair: clinic
-            for chair, clinic in session.execute(
-                select(orm.chairs.c.chair_id, orm.chairs.c.clinic_id)
+            for chair, clinic in plain_rows(
+                session.execute(select(orm.chairs.c.chair_id, orm.chairs.c.clinic_id))
             )
         },
         catalog={(p.clinic_id, p.code): p for p in session.scalars(select(Procedure))},
         patient_clinic={
             patient: clinic
-            for patient, clinic in session.execute(
-                select(orm.patients.c.patient_id, orm.patients.c.clinic_id)
+            for patient, clinic in plain_rows(
+                session.execute(select(orm.patients.c.patient_id, orm.patients.c.clinic_id))
             )
         },
     )
@@ -236,9 +238,9 @@ def _check_payments(
 ) -> list[Problem]:
     problems: list[Problem] = []
     for index, p in enumerate(payments):
-        where = rules.where_payment(index, p)
         currency = ctx.currency.get(p.clinic_id)
         if currency is None:
+            where = rules.where_payment(index, p)
             problems.append(Problem(where, f"clinic {p.clinic_id} does not exist"))
             continue
         reasons = rules.check_payment(index, p, currency)
@@ -254,7 +256,9 @@ def _check_payments(
                 p.new_patient,
             ):
                 reasons.append(f"visit {p.visit} is another patient's")
-        problems += [Problem(where, reason) for reason in reasons]
+        if reasons:
+            where = rules.where_payment(index, p)
+            problems += [Problem(where, reason) for reason in reasons]
     return problems
 
 
@@ -490,6 +494,7 @@ def _write(
     charges: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
     add_line, add_charge, add_event = lines.append, charges.append, events.append
+    lines_of: dict[tuple[int, tuple[str, ...]], tuple[list[Any], tuple[int, ...]]] = {}
     for (
         aid,
         pid,
@@ -515,8 +520,13 @@ def _write(
         strict=True,
     ):
         clinic = v.clinic_id
-        infos = [line_info[(clinic, code)] for code in v.procedure_codes]
-        fees = v.fees_cents or tuple(info[4] for info in infos)
+        setting = (clinic, v.procedure_codes)
+        found = lines_of.get(setting)
+        if found is None:  # a few hundred distinct code sets among a million visits
+            infos = [line_info[(clinic, code)] for code in v.procedure_codes]
+            found = lines_of[setting] = (infos, tuple(info[4] for info in infos))
+        infos, catalog_fees = found
+        fees = v.fees_cents or catalog_fees
         is_completed = v.status == "completed"
         for (procedure_id, code, category, minutes, _), fee in zip(infos, fees, strict=True):
             add_line((aid, procedure_id, code, category, minutes, fee))

@@ -238,10 +238,12 @@ class TestTimestamps:
             if backend == "postgresql":
                 connection.execute(text("SET TIME ZONE 'Asia/Tokyo'"))
             t = orm.appointments.c
-            start, booked = connection.execute(
+            row = connection.execute(
                 select(t.start_at, t.booked_at).where(t.appointment_id == appointment_id)
             ).one()
-            audit_times = (
+            start: datetime = row[0]
+            booked: datetime = row[1]
+            audit_times: list[datetime] = list(
                 connection.execute(select(orm.audit_entries.c.occurred_at)).scalars().all()
             )
 
