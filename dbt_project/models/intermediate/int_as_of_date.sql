@@ -1,4 +1,4 @@
-{#- One row: the day "as of" which stock figures (accounts-receivable ageing) and the demand
+{#- One row (none before any activity): the day "as of" which stock figures (accounts-receivable ageing) and the demand
     history are stated. The `as_of_date` var when given; otherwise the latest clinic-local day
     with any recorded activity (a booking, a status change, a charge, a payment or a refund), so
     the same raw data always builds the same marts, whatever the wall clock says. -#}
@@ -24,3 +24,7 @@ select
     cast(max(local_at) as date) as as_of_date
 {%- endif %}
 from activity
+{%- if not var('as_of_date') %}
+-- no activity yet (a new practice): no row, so the as-of marts are empty rather than undated
+having max(local_at) is not null
+{%- endif %}
