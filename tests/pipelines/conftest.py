@@ -4,13 +4,19 @@ into a DuckDB warehouse by `extract_load` (the `warehouse` fixture, used by the 
 The practice: 1 clinic, 1 year of history before 2026-06-30, 800 patients, seed 7 (about
 2 500 appointments). Tests that change the core or the warehouse take their own copy
 (`practice_copy`), so the shared one stays as the fixture built it.
+
+`changed`: a copy whose core then had a morning of activity (through the core's services) not
+yet loaded; `reference`: a copy of `changed` after one uninterrupted `dentops pipeline run`,
+the run that idempotency and kill-and-rerun results are compared with.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +30,8 @@ from core_app.config import Settings
 from pipelines.extract_load import LoadReport, extract_load
 from simulator.params import SimulationParams
 from simulator.run import simulate
+from tests.pipelines.activity import Activity, morning_of_activity
+from tests.pipelines.warehouse_content import warehouse_content
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 6, 30)
@@ -131,3 +139,63 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 def practice_copy(warehouse: Warehouse, tmp_path: Path) -> Warehouse:
     """A private copy of the session's practice and warehouse, free to change."""
     return copy_practice(warehouse, tmp_path)
+
+
+@dataclass(frozen=True)
+class Changed:
+    practice: Warehouse
+    activity: Activity
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A warehouse after one uninterrupted `dentops pipeline run` on `changed`."""
+
+    practice: Warehouse
+    result: dict[str, Any]
+    output: str  # what the run printed on stdout and stderr
+    content: dict[str, list[tuple[Any, ...]]]
+
+
+def run_pipeline(practice: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*dentops_command(), "pipeline", "run", *args, "--json"],
+        env=practice.env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def changed(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Changed:
+    """A copy of the practice after a morning of activity in its core (not loaded yet)."""
+    practice = copy_practice(warehouse, tmp_path_factory.mktemp("changed"))
+    return Changed(practice, morning_of_activity(practice.settings, ADMIN))
+
+
+def copy_changed(changed: Changed, folder: Path) -> Changed:
+    return Changed(copy_practice(changed.practice, folder), changed.activity)
+
+
+@pytest.fixture(scope="session")
+def reference(changed: Changed, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    practice = copy_practice(changed.practice, tmp_path_factory.mktemp("reference"))
+    completed = run_pipeline(practice)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return Reference(
+        practice=practice,
+        result=json.loads(completed.stdout),
+        output=completed.stdout + completed.stderr,
+        content=warehouse_content(practice.warehouse_path),
+    )
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect flows in this process against a temporary API and database."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

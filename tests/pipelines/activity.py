@@ -1,0 +1,150 @@
+"""A morning of front-desk activity on the simulated practice, through the core's services:
+visits of the morning checked in and completed (charges), payments and a refund, future
+appointments confirmed and cancelled (some late), a new patient booked into a freed slot.
+
+"Now" is 2026-06-30 11:00 in the clinic (the simulated history ends at that day's midnight);
+`updated_at` stamps come from the wall clock, as in production."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core_app.config import Settings
+from core_app.domain.billing import PaymentMethod
+from core_app.service_layer import appointments, billing, bootstrap, patients, users
+
+CLINIC_TZ = ZoneInfo("America/New_York")
+NOW = datetime(2026, 6, 30, 11, 0, tzinfo=CLINIC_TZ).astimezone(UTC)
+
+
+@dataclass
+class Activity:
+    completed: list[int] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    booked: list[int] = field(default_factory=list)
+    new_patient_ids: list[int] = field(default_factory=list)
+    payment_ids: list[int] = field(default_factory=list)
+    refund_ids: list[int] = field(default_factory=list)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _rows(settings: Settings, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    database = settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as con:
+        return list(con.execute(sql, args))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def morning_of_activity(settings: Settings, admin: str, *, now: datetime = NOW) -> Activity:
+    done = Activity()
+    clock = Clock(now)
+    app = bootstrap.connect(settings, clock=clock)
+    try:
+        actor = users.actor_for(app.uow(), admin)
+        stamp = now.replace(tzinfo=None).isoformat(sep=" ")
+        a_day_ahead = (now + timedelta(days=1)).replace(tzinfo=None).isoformat(sep=" ")
+        morning = _rows(
+            settings,
+            "SELECT appointment_id, patient_id, start_at FROM appointments "
+            "WHERE status IN ('booked', 'confirmed') AND start_at < ? ORDER BY start_at LIMIT 4",
+            stamp,
+        )
+        for appointment_id, patient_id, start_at in morning:
+            clock.now = _utc(str(start_at)) - timedelta(minutes=5)  # the patient arrives
+            appointments.check_in_appointment(app.uow(), actor, appointment_id)
+            clock.now = now
+            appointments.complete_appointment(app.uow(), actor, appointment_id)
+            done.completed.append(appointment_id)
+            account = billing.patient_account(app.uow(), actor, patient_id)
+            if account.balance.balance_cents > 0:
+                done.payment_ids.append(
+                    billing.record_payment(
+                        app.uow(),
+                        actor,
+                        patient_id=patient_id,
+                        amount_cents=account.balance.balance_cents,
+                        currency="USD",
+                        method=PaymentMethod.CARD,
+                        appointment_id=appointment_id,
+                    )
+                )
+        if done.payment_ids:
+            done.refund_ids.append(
+                billing.refund_payment(
+                    app.uow(),
+                    actor,
+                    payment_id=done.payment_ids[0],
+                    amount_cents=100,
+                    reason="goodwill",
+                )
+            )
+        ahead = _rows(
+            settings,
+            "SELECT appointment_id, provider_id, chair_id, start_at, end_at FROM appointments "
+            "WHERE status = 'booked' AND start_at > ? ORDER BY start_at LIMIT 6",
+            stamp,
+        )
+        for appointment_id, *_ in ahead[:2]:
+            appointments.confirm_appointment(app.uow(), actor, appointment_id)
+            done.confirmed.append(appointment_id)
+        late = [a for a in ahead[2:] if str(a[3]) < a_day_ahead][:1]
+        early = _rows(
+            settings,
+            "SELECT appointment_id, provider_id, chair_id, start_at, end_at FROM appointments "
+            "WHERE status = 'booked' AND start_at > ? ORDER BY start_at LIMIT 1",
+            a_day_ahead,
+        )
+        for appointment_id, *_ in late + early:
+            appointments.cancel_appointment(app.uow(), actor, appointment_id, reason="illness")
+            done.cancelled.append(appointment_id)
+        freed = (late + early)[0]
+        clinic_id = int(_rows(settings, "SELECT min(clinic_id) FROM clinics")[0][0])
+        patient_id = patients.add_patient(
+            app.uow(),
+            actor,
+            clinic_id=clinic_id,
+            first_name="Zebulon",
+            last_name="Quenneville",
+            birth_date=date(1990, 5, 17),
+            phone="+1 555 0199",
+            email="zebulon.quenneville@example.org",
+        )
+        done.new_patient_ids.append(patient_id)
+        codes = [
+            str(code)
+            for (code,) in _rows(
+                settings,
+                "SELECT code FROM appointment_procedures WHERE appointment_id = ?",
+                freed[0],
+            )
+        ]
+        done.booked.append(
+            appointments.book_appointment(
+                app.uow(),
+                actor,
+                patient_id=patient_id,
+                provider_id=int(freed[1]),
+                chair_id=int(freed[2]),
+                start_at=_utc(str(freed[3])),
+                end_at=_utc(str(freed[4])),
+                procedure_codes=codes,
+            )
+        )
+    finally:
+        app.close()
+    return done
