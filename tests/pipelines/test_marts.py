@@ -40,13 +40,24 @@ ML_MARTS = ("ml_no_show_features", "ml_daily_demand")
 
 
 @dataclass(frozen=True)
+class DbtRun:
+    results: list[dict[str, Any]]
+    output: str
+
+    def statuses(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for result in self.results:
+            found.setdefault(result["status"], []).append(result["unique_id"])
+        return found
+
+
+@dataclass(frozen=True)
 class BuiltMarts:
     """A warehouse copy on which `dbt build` ran, and what dbt reported."""
 
     warehouse: Warehouse
     duckdb_path: Path
-    results: list[dict[str, Any]]
-    output: str
+    run: DbtRun
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
@@ -65,14 +76,9 @@ def dbt_executable() -> str:
     return str(Path(dentops_command()[0]).parent / "dbt")
 
 
-def built_marts(warehouse: Warehouse, folder: Path) -> BuiltMarts:
-    """`dbt build` once per session's warehouse, on a copy of its DuckDB file under `folder`."""
-    if warehouse.warehouse_path in _BUILT:
-        return _BUILT[warehouse.warehouse_path]
-    copy = folder / "warehouse.duckdb"
-    shutil.copy2(warehouse.warehouse_path, copy)
+def dbt_build(warehouse_path: Path, env: dict[str, str], folder: Path) -> DbtRun:
+    """`dbt build` of the project on `warehouse_path`, in a subprocess, target under `folder`."""
     target = folder / "dbt_target"
-    env = {**warehouse.env(), "DENTOPS_WAREHOUSE_PATH": str(copy)}
     completed = subprocess.run(
         [
             dbt_executable(),
@@ -86,16 +92,26 @@ def built_marts(warehouse: Warehouse, folder: Path) -> BuiltMarts:
             "--log-path",
             str(folder / "dbt_logs"),
         ],
-        env=env,
+        env={**env, "DENTOPS_WAREHOUSE_PATH": str(warehouse_path)},
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     output = completed.stdout + completed.stderr
-    results = json.loads((target / "run_results.json").read_text())["results"]
     assert completed.returncode == 0, output[-4000:]
-    built = BuiltMarts(warehouse=warehouse, duckdb_path=copy, results=results, output=output)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return DbtRun(results=results, output=output)
+
+
+def built_marts(warehouse: Warehouse, folder: Path) -> BuiltMarts:
+    """`dbt build` once per session's warehouse, on a copy of its DuckDB file under `folder`."""
+    if warehouse.warehouse_path in _BUILT:
+        return _BUILT[warehouse.warehouse_path]
+    copy = folder / "warehouse.duckdb"
+    shutil.copy2(warehouse.warehouse_path, copy)
+    run = dbt_build(copy, warehouse.env(), folder)
+    built = BuiltMarts(warehouse=warehouse, duckdb_path=copy, run=run)
     _BUILT[warehouse.warehouse_path] = built
     return built
 
@@ -108,13 +124,11 @@ def marts(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Bui
 def test_dbt_build_passes_every_model_data_test_and_unit_test_without_warnings(
     marts: BuiltMarts,
 ):
-    statuses: dict[str, list[str]] = {}
-    for result in marts.results:
-        statuses.setdefault(result["status"], []).append(result["unique_id"])
+    statuses = marts.run.statuses()
     assert set(statuses) <= {"success", "pass"}, {
         status: ids for status, ids in statuses.items() if status not in ("success", "pass")
     }
-    kinds = [result["unique_id"].split(".")[0] for result in marts.results]
+    kinds = [result["unique_id"].split(".")[0] for result in marts.run.results]
     assert kinds.count("unit_test") >= 3
     assert kinds.count("test") >= 100
     assert kinds.count("seed") == 1

@@ -1,4 +1,7 @@
-{#- Staff-typed reasons are not extracted (raw contract). -#}
+{#- Staff-typed reasons are not extracted (raw contract). A view: no model reads the events yet
+    (fct_appointments has the status times), only the tests, so a table would be written for
+    nothing. -#}
+{{ config(materialized='view') }}
 with source as (
     select * from {{ source('core', 'appointment_events') }}
 ),
