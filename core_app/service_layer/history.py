@@ -9,13 +9,13 @@ are written in bulk (see `core_app.adapters.bulk`) and the load is audited.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from core_app.adapters import orm
 from core_app.adapters.bulk import Writer, active_appointments_between
@@ -262,6 +262,56 @@ def _check_payments(
     return problems
 
 
+#: stored references asked for per query (within every database's bound-variable limit)
+_REFS_PER_QUERY = 500
+
+
+def _check_source_refs(
+    uow: UnitOfWork,
+    patients: Sequence[HistoricPatient],
+    visits: Sequence[HistoricVisit],
+    payments: Sequence[HistoricPayment],
+) -> list[Problem]:
+    """A source reference names one record: not twice in a load, not one stored already (a
+    changed record is an update, which the importer makes through its own audited path)."""
+    kinds: tuple[tuple[Table, list[str | None], Callable[[int], str]], ...] = (
+        (
+            orm.patients,
+            [p.source_ref for p in patients],
+            lambda i: rules.where_patient(i, patients[i]),
+        ),
+        (
+            orm.appointments,
+            [v.source_ref for v in visits],
+            lambda i: rules.where_visit(i, visits[i]),
+        ),
+        (
+            orm.payments,
+            [p.source_ref for p in payments],
+            lambda i: rules.where_payment(i, payments[i]),
+        ),
+    )
+    problems: list[Problem] = []
+    for table, refs, where in kinds:
+        first: dict[str, int] = {}
+        for index, ref in enumerate(refs):
+            if ref is None:
+                continue
+            if ref in first:
+                reason = f"source reference {ref!r} is also on {where(first[ref])}"
+                problems.append(Problem(where(index), reason))
+            else:
+                first[ref] = index
+        distinct = list(first)
+        column = table.c.source_ref
+        for lo in range(0, len(distinct), _REFS_PER_QUERY):
+            chunk = distinct[lo : lo + _REFS_PER_QUERY]
+            for ref in uow.session.scalars(select(column).where(column.in_(chunk))):
+                reason = f"source reference {ref!r} is stored already"
+                problems.append(Problem(where(first[ref]), reason))
+    return problems
+
+
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector during a bulk load: millions of new row tuples make
@@ -308,6 +358,7 @@ def load_history(
                 problems = _check_patients(patients, ctx)
                 problems += _check_visits(uow, visits, patients, ctx, writer)
                 problems += _check_payments(payments, visits, patients, ctx)
+                problems += _check_source_refs(uow, patients, visits, payments)
                 if problems:
                     raise HistoryRefused(problems)
                 report = _write(writer, patients, visits, payments, ctx, source)
