@@ -163,25 +163,24 @@ def core_new_patients(core: Core, first: date, last: date) -> int:
     )
 
 
-def core_booked_minutes(core: Core, first: date, last: date) -> int:
-    """Minutes of appointments holding their chair and provider: not cancelled, and an overbook
-    of an appointment that still stands not counted again."""
-    status_of = dict(
-        core.rows(
-            "SELECT appointment_id, status FROM appointments WHERE clinic_id = ?",
-            (core.clinic_id,),
-        )
-    )
-    booked = 0
-    for start_at, end_at, status, overbook_of in core.rows(
-        "SELECT start_at, end_at, status, overbook_of_appointment_id FROM appointments "
-        "WHERE clinic_id = ?",
+def core_booked_minutes(core: Core, first: date, last: date, *, resource: str) -> int:
+    """Minutes of appointments holding a resource (`provider_id` or `chair_id`): not cancelled,
+    and an overbook sharing that resource with an appointment that still stands not counted
+    again."""
+    rows = core.rows(
+        f"SELECT appointment_id, {resource}, start_at, end_at, status, "  # noqa: S608
+        "overbook_of_appointment_id FROM appointments WHERE clinic_id = ?",
         (core.clinic_id,),
-    ):
+    )
+    held = {row[0]: (row[1], row[4]) for row in rows}
+    booked = 0
+    for _, holder, start_at, end_at, status, overbook_of in rows:
         if not first <= core.local_date(start_at) <= last or status == "cancelled":
             continue
-        if overbook_of is not None and status_of[overbook_of] != "cancelled":
-            continue
+        if overbook_of is not None:
+            target_holder, target_status = held[overbook_of]
+            if target_holder == holder and target_status != "cancelled":
+                continue
         booked += int((utc(end_at) - utc(start_at)).total_seconds() // 60)
     return booked
 
@@ -219,7 +218,7 @@ def core_chair_utilization(core: Core, first: date, last: date) -> float:
     available: int = sum(
         opening[day.weekday()] * int(chairs) for day in core_open_days(core, first, last)
     )
-    return core_booked_minutes(core, first, last) / available
+    return core_booked_minutes(core, first, last, resource="chair_id") / available
 
 
 def core_provider_available_minutes(core: Core, first: date, last: date) -> int:
@@ -315,7 +314,7 @@ def test_provider_utilization_and_production_per_hour_match_the_core(
     first, last = PERIODS[period]
     kpis = mart_kpis(marts, core.clinic_id, first, last)
     available = core_provider_available_minutes(core, first, last)
-    booked = core_booked_minutes(core, first, last)
+    booked = core_booked_minutes(core, first, last, resource="provider_id")
     production = core_money(core, first, last)["production_cents"]
     assert kpis["provider_utilization"] == pytest.approx(booked / available, rel=1e-12)
     assert kpis["production_per_hour_cents"] == pytest.approx(

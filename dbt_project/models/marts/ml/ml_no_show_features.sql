@@ -41,7 +41,6 @@ select
     appointments.scheduled_fee_cents,
     providers.provider_kind,
     appointments.booking_source,
-    appointments.reschedule_count,
     coalesce(appointments.confirmed_at < prior.cut_off_at, false) as is_confirmed_at_cut_off,
     -- the patient
     patients.age_band,

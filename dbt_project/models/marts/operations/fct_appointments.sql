@@ -18,8 +18,14 @@ outcomes as (
     select
         appointments.*,
         {{ is_late_cancel('appointments.status', 'appointments.cancelled_at', 'appointments.start_at') }} as is_late_cancel,
-        -- an overbook's minutes are already held by the appointment it overlaps, unless that one was cancelled
-        targets.status as overbook_target_status
+        -- an overbook's minutes are already held on the provider or chair it shares with the
+        -- appointment it overbooks, unless that one was cancelled
+        coalesce(
+            targets.status <> 'cancelled' and targets.provider_id = appointments.provider_id, false
+        ) as shares_held_provider,
+        coalesce(
+            targets.status <> 'cancelled' and targets.chair_id = appointments.chair_id, false
+        ) as shares_held_chair
     from appointments
     left join appointments as targets
         on appointments.overbook_of_appointment_id = targets.appointment_id
@@ -129,10 +135,13 @@ select
     end as cancel_notice_minutes,
     {{ dbt.datediff('outcomes.start_at', 'outcomes.end_at', 'minute') }} as scheduled_minutes,
     case
-        when outcomes.status = 'cancelled' then 0
-        when outcomes.is_overbook and outcomes.overbook_target_status <> 'cancelled' then 0
+        when outcomes.status = 'cancelled' or outcomes.shares_held_provider then 0
         else {{ dbt.datediff('outcomes.start_at', 'outcomes.end_at', 'minute') }}
     end as booked_minutes,
+    case
+        when outcomes.status = 'cancelled' or outcomes.shares_held_chair then 0
+        else {{ dbt.datediff('outcomes.start_at', 'outcomes.end_at', 'minute') }}
+    end as chair_booked_minutes,
     case
         when outcomes.status = 'completed'
         then greatest(

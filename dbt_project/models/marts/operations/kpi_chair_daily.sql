@@ -7,7 +7,7 @@ with appointment_days as (
         clinic_id,
         chair_id,
         count(*) as appointments,
-        sum(booked_minutes) as chair_booked_minutes,
+        sum(chair_booked_minutes) as chair_booked_minutes,
         sum(realised_minutes) as chair_realised_minutes
     from {{ ref('fct_appointments') }}
     group by appointment_date, clinic_id, chair_id
