@@ -17,14 +17,11 @@ with activity as (
     select cast(refunded_date as {{ dbt.type_timestamp() }}) from {{ ref('stg_core__refunds') }}
 )
 
-select
 {%- if var('as_of_date') %}
-    cast('{{ var("as_of_date") }}' as date) as as_of_date
+select cast('{{ var("as_of_date") }}' as date) as as_of_date
 {%- else %}
-    cast(max(local_at) as date) as as_of_date
-{%- endif %}
+select cast(max(local_at) as date) as as_of_date
 from activity
-{%- if not var('as_of_date') %}
 -- no activity yet (a new practice): no row, so the as-of marts are empty rather than undated
 having max(local_at) is not null
 {%- endif %}
