@@ -39,6 +39,7 @@ from core_app.domain.appointment import (
 from core_app.domain.audit import AuditEntry, Outcome
 from core_app.domain.billing import Charge, Payment, PaymentMethod, Refund
 from core_app.domain.idempotency import IdempotencyRecord
+from core_app.domain.no_show import RiskBand
 from core_app.domain.patient import ContactPreference, Patient
 from core_app.domain.practice import (
     Chair,
@@ -334,6 +335,30 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("key", name="uq_idempotency_keys_key"),
     _updated_at(),
+)
+
+no_show_scores = Table(
+    "no_show_scores",
+    metadata,
+    Column("appointment_id", ForeignKey("appointments.appointment_id"), primary_key=True),
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), nullable=False, index=True),
+    Column("probability", Float, nullable=False),
+    Column("risk_band", _enum(RiskBand, "risk_band"), nullable=False),
+    Column("factors", Text, nullable=False),  # JSON list of plain-word factors
+    Column("model_version", String(100), nullable=False),
+    Column("scored_at", UtcDateTime, nullable=False),
+    _updated_at(),
+    CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_0_1"),
+)
+
+clinic_risk_thresholds = Table(
+    "clinic_risk_thresholds",
+    metadata,
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), primary_key=True),
+    Column("medium", Float, nullable=False),
+    Column("high", Float, nullable=False),
+    _updated_at(),
+    CheckConstraint("0 < medium AND medium < high AND high < 1", name="ordered"),
 )
 
 audit_entries = Table(

@@ -16,7 +16,7 @@ from core_app.domain.money import parse_amount
 from core_app.domain.patient import ContactPreference
 from core_app.domain.practice import ProviderKind
 from core_app.domain.staff import Role
-from core_app.service_layer import patients, practice, practice_queries, users
+from core_app.service_layer import no_show_scores, patients, practice, practice_queries, users
 
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 clinic_app = typer.Typer(help="Clinics (locations).", no_args_is_help=True)
@@ -213,6 +213,39 @@ def procedure_list(
         as_json=as_json,
         human=table(rows, ["code", "name", "category", "duration_min", "fee_cents"]),
     )
+
+
+@clinic_app.command("risk-thresholds")
+def clinic_risk_thresholds(
+    ctx: typer.Context,
+    clinic: Annotated[int, typer.Option()],
+    medium: Annotated[
+        float | None, typer.Option(help="No-show probability from which risk is medium.")
+    ] = None,
+    high: Annotated[
+        float | None, typer.Option(help="No-show probability from which risk is high.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a clinic's no-show risk thresholds, or set both (stored scores are re-banded)."""
+    session: Session = ctx.obj
+    changed = None
+    if medium is not None or high is not None:
+        if medium is None or high is None:
+            with refusals():
+                raise ValidationError("give both --medium and --high")
+        changed = session.run(
+            lambda app, actor: no_show_scores.set_risk_thresholds(
+                app.uow(), actor, clinic_id=clinic, medium=medium, high=high
+            )
+        )
+    limits = session.run(
+        lambda app, actor: no_show_scores.risk_thresholds(app.uow(), actor, clinic)
+    )
+    result = {"clinic_id": clinic, "medium": limits.medium, "high": limits.high}
+    if changed is not None:
+        result["rebanded_scores"] = changed
+    emit(result, as_json=as_json, human=describe(result))
 
 
 @procedure_app.command("fee")

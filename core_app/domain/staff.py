@@ -39,6 +39,8 @@ class Action(enum.StrEnum):
     REFUND = "refund"
     READ_BALANCE = "read_balance"
     IMPORT = "import"
+    RECORD_RISK = "record_risk"
+    READ_RISK = "read_risk"
 
 
 _ALL = frozenset(Role)
@@ -65,6 +67,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REFUND: frozenset({Role.ADMIN, Role.MANAGER}),
     Action.READ_BALANCE: _FRONT | {Role.SCHEDULER},
     Action.IMPORT: frozenset({Role.ADMIN}),
+    Action.RECORD_RISK: frozenset({Role.ADMIN}),  # the scoring pipeline acts as the system
+    Action.READ_RISK: _ALL,
 }
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from core_app.adapters import migrate
@@ -26,7 +29,11 @@ def test_migrations_go_down_to_nothing_and_back_up(settings: Settings) -> None:
         assert set(inspect(app.engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(app.engine)
         assert set(inspect(app.engine).get_table_names()) >= set(metadata.tables)
-        assert migrate.current_revision(app.engine) == "0002"
+        head = ScriptDirectory.from_config(config).get_current_head()
+        assert migrate.current_revision(app.engine) == head
+        with app.engine.connect() as connection:  # the migrations build what the code maps
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert differences == []
     finally:
         app.close()
 

@@ -420,3 +420,22 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(dentops: Cli, case: st
     assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
     assert message in stderr
     assert dentops.dump() == before
+
+
+def test_clinic_risk_thresholds_are_shown_and_set(dentops: Cli) -> None:
+    assert dentops("clinic", "risk-thresholds", "--clinic", "1") == {
+        "clinic_id": 1,
+        "medium": 0.15,
+        "high": 0.3,
+    }
+    assert dentops(
+        "clinic", "risk-thresholds", "--clinic", "1", "--medium", "0.2", "--high", "0.4"
+    ) == {"clinic_id": 1, "medium": 0.2, "high": 0.4, "rebanded_scores": 0}
+    refused = dentops(
+        "clinic", "risk-thresholds", "--clinic", "1", "--medium", "0.5", "--high", "0.4", ok=False
+    )
+    assert refused["exit_code"] != 0
+    assert str(refused["stderr"]).startswith("error: risk thresholds need 0 < medium < high < 1")
+    half = dentops("clinic", "risk-thresholds", "--clinic", "1", "--medium", "0.5", ok=False)
+    assert half["exit_code"] != 0 and "give both --medium and --high" in str(half["stderr"])
+    assert dentops("clinic", "risk-thresholds", "--clinic", "1")["medium"] == 0.2
