@@ -16,6 +16,7 @@ import typer
 from core_app.cli import (
     commands_appointments,
     commands_import,
+    commands_models,
     commands_money,
     commands_pipeline,
     commands_setup,
@@ -46,6 +47,10 @@ app.command("import")(commands_import.import_history)
 app.command("export")(commands_import.export_history)
 app.add_typer(commands_pipeline.pipeline_app, name="pipeline")
 app.command("kpi")(commands_pipeline.kpi)
+app.add_typer(commands_models.train_app, name="train")
+app.add_typer(commands_models.evaluate_app, name="evaluate")
+app.command("score")(commands_models.score)
+app.command("forecast")(commands_models.forecast)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
