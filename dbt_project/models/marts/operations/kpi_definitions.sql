@@ -1,7 +1,7 @@
 {#- The one place a KPI is defined. For a period (clinic-local days, one clinic or all), a KPI
     is sum(numerator_column) / sum(denominator_column) over the rows of source_model whose
     date_day falls in the period; a KPI without a denominator is the sum of its numerator.
-    `dentops kpi` and the dashboards read this table; no KPI formula lives in Python.
+    `dentops kpi` reads this table (dashboards are to do the same); no KPI formula lives in Python.
     Accounts-receivable ageing is a balance at one moment, not a sum over days: it is in
     marts.ar_ageing (as of its as_of_date), not here. -#}
 {%- set kpis = [
