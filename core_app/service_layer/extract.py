@@ -15,13 +15,15 @@ READ ONLY), so a run sees the core at one moment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import (
     Boolean,
     Connection,
@@ -174,18 +176,45 @@ def _read_engine(settings: Settings) -> Engine:
     return engine
 
 
+#: rows fetched and converted at a time
+CHUNK_ROWS = 200_000
+
+
 def _to_time(value: Any) -> time | None:
     if value is None or isinstance(value, time):
         return value
     return time.fromisoformat(str(value))
 
 
-def _timestamps(values: Sequence[Any]) -> pa.Array[Any]:
-    """SQLite hands back UTC text, PostgreSQL aware datetimes: both become naive UTC."""
-    sample = next((v for v in values if v is not None), None)
-    if isinstance(sample, datetime):
-        return pa.array(values, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
-    return pa.array(values, pa.string()).cast(pa.timestamp("us"))
+def _fetch_type(col: RawColumn, dialect: str) -> pa.DataType:
+    """How the driver's values of a source column are taken into Arrow, before conversion:
+    SQLite hands back UTC text for timestamps and times and 0/1 for booleans; PostgreSQL
+    aware datetimes, times and booleans."""
+    sqlite = dialect == "sqlite"
+    if col.name == "patient_key":
+        return pa.int64()
+    if col.name == "age_band":
+        return pa.string()  # the encrypted birth date
+    if col.kind == "timestamp":
+        return pa.string() if sqlite else pa.timestamp("us", tz="UTC")
+    if col.kind == "time":
+        return pa.string() if sqlite else pa.time64("us")
+    if col.kind == "bool":
+        return pa.int64() if sqlite else pa.bool_()
+    return _ARROW[col.kind]
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Millions of fresh row tuples would set the cyclic collector off again and again; they
+    hold no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Extraction:
@@ -214,44 +243,52 @@ class Extraction:
         or after it may be read twice, so the caller merges them by key."""
         spec = raw_table(name)
         sources = [c.source for c in spec.columns if c.source is not None]
-        # untyped columns: values as the driver returns them, converted column-wise below
+        # untyped columns: values as the driver returns them, converted column by column below
         source = sql_table(name, *[sql_column(s) for s in sources])
         query = select(*source.columns)
         if since is not None:
             # typed for the comparison only: `since` is bound the way the backend stores UTC
             stamp = type_coerce(source.c.updated_at, UtcDateTime())
             query = query.where(stamp >= since.astimezone(UTC))
-        rows = self._connection.execute(query).all()
-        by_source = dict(zip(sources, zip(*rows, strict=True), strict=True)) if rows else {}
-        arrays = [
-            self._array(name, c, list(by_source.get(c.source or "", ()))) for c in spec.columns
-        ]
+        derived = [c for c in spec.columns if c.source is not None]
+        dialect = self._connection.dialect.name
+        fetched = pa.struct([(c.name, _fetch_type(c, dialect)) for c in derived])
+        batches = []
+        with _no_cyclic_gc():
+            result = self._connection.execute(query)
+            cursor = result.cursor  # plain tuples: the columns are untyped, nothing to process
+            while chunk := cursor.fetchmany(CHUNK_ROWS):
+                rows = cast(pa.StructArray, pa.array(chunk, type=fetched))
+                batches.append(pa.RecordBatch.from_struct_array(rows))
+            result.close()
+            raw = pa.Table.from_batches(batches, schema=pa.schema(list(fetched)))
+            arrays = [self._convert(name, c, raw.column(c.name)) for c in spec.columns]
         if name == "patients":
-            self.patients_read += len(rows)
+            self.patients_read += raw.num_rows
         return pa.Table.from_arrays(arrays, schema=spec.schema)
 
-    def _array(self, table: str, col: RawColumn, values: list[Any]) -> pa.Array[Any]:
+    def _convert(self, table: str, col: RawColumn, values: pa.ChunkedArray[Any]) -> pa.Array[Any]:
+        """A fetched column in the warehouse's type (patient ids become pseudonyms)."""
+        combined = values.combine_chunks()
         if col.name == "patient_key":
-            return pa.array([self._pseudonym(v) for v in values], pa.string())
+            return self._pseudonyms_of(combined)
         if col.name == "age_band":
-            decrypt = self._keyring.decrypt
-            return pa.array(
-                [
-                    age_band(
-                        date.fromisoformat(decrypt(v, field=f"{table}.birth_date")), self.as_of
-                    )
-                    for v in values
-                ],
-                pa.string(),
-            )
-        if col.kind == "timestamp":
-            return _timestamps(values)
-        if col.kind == "time":
-            return pa.array([_to_time(v) for v in values], pa.time64("us"))
-        if col.kind == "bool":
-            flags: pa.Array[Any] = pa.array(values).cast(pa.bool_())
-            return flags
-        return pa.array(values, _ARROW[col.kind])
+            decrypt, field = self._keyring.decrypt, f"{table}.birth_date"
+            tokens = cast(list[str], combined.to_pylist())  # never null: a required column
+            births = [date.fromisoformat(decrypt(v, field=field)) for v in tokens]
+            return pa.array([age_band(b, self.as_of) for b in births], pa.string())
+        if col.kind == "time" and combined.type == pa.string():
+            return pa.array([_to_time(v) for v in combined.to_pylist()], pa.time64("us"))
+        converted: pa.Array[Any] = combined.cast(_ARROW[col.kind])
+        return converted
+
+    def _pseudonyms_of(self, ids: pa.Array[Any]) -> pa.Array[Any]:
+        """Each distinct id's pseudonym computed once, then spread over the rows."""
+        distinct = pc.unique(ids)
+        patient_ids = cast(list[int], distinct.to_pylist())  # never null: a required column
+        keys = pa.array([self._pseudonym(i) for i in patient_ids], pa.string())
+        taken: pa.Array[Any] = pc.take(keys, pc.index_in(ids, value_set=distinct))
+        return taken
 
     def _pseudonym(self, patient_id: int) -> str:
         key = self._pseudonyms.get(patient_id)
