@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from core_app.cli.commands_setup import parse_date
-from core_app.cli.context import refusals
+from core_app.cli.context import Session, refusals
 from core_app.cli.output import emit
 from core_app.config import Settings
 from core_app.domain.exceptions import ValidationError
@@ -34,6 +34,7 @@ def _describe_run(result: dict[str, Any]) -> str:
 
 @pipeline_app.command("run")
 def run(
+    ctx: typer.Context,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild raw.* from scratch (atomically).")
     ] = False,
@@ -42,6 +43,9 @@ def run(
     """Run the nightly flow now, in this process (Prefect's local engine, no server)."""
     from pipelines.offline import apply_offline_defaults
 
+    session: Session = ctx.obj
+    session.app  # noqa: B018 - refuses here, in one line, a core without keys or database
+    session.close()
     settings = Settings()
     apply_offline_defaults(settings.data_dir)
     from pipelines.extract_load import SchemaChanged

@@ -100,3 +100,19 @@ def test_kpi_refusals(reference: Reference, tmp_path):
         check=False,
     )
     assert missing.returncode != 0 and "dentops pipeline run" in missing.stderr
+
+
+def test_pipeline_run_refuses_a_folder_without_a_core(tmp_path, warehouse: Warehouse):
+    env = {**warehouse.env(), "DENTOPS_DATA_DIR": str(tmp_path / "empty")}
+    env.pop("DENTOPS_WAREHOUSE_PATH")
+    refused = subprocess.run(
+        [*dentops_command(), "pipeline", "run", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert refused.stderr.startswith("error:") and "dentops init" in refused.stderr
+    assert not (tmp_path / "empty" / "warehouse.duckdb").exists()
