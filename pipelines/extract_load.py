@@ -39,6 +39,7 @@ DUCKDB_TYPES = {
     "float": "DOUBLE",
     "time": "TIME",
     "timestamp": "TIMESTAMP",
+    "date": "DATE",
 }
 
 Progress = Callable[[str, str], None]

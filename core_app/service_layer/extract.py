@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from sqlalchemy import (
     Boolean,
     Connection,
+    Date,
     Engine,
     Float,
     Integer,
@@ -92,13 +93,14 @@ _ARROW: dict[str, pa.DataType] = {
     "float": pa.float64(),
     "time": pa.time64("us"),
     "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
 }
 
 
 @dataclass(frozen=True)
 class RawColumn:
     name: str
-    kind: str  # int, bool, text, float, time, timestamp
+    kind: str  # int, bool, text, float, date, time, timestamp
     source: str | None  # the core column it comes from (None: derived)
 
 
@@ -124,6 +126,8 @@ def _kind(sql_type: Any) -> str:
         return "float"
     if isinstance(sql_type, Time):
         return "time"
+    if isinstance(sql_type, Date):
+        return "date"
     return "text"
 
 
@@ -199,6 +203,8 @@ def _fetch_type(col: RawColumn, dialect: str) -> pa.DataType:
         return pa.string() if sqlite else pa.timestamp("us", tz="UTC")
     if col.kind == "time":
         return pa.string() if sqlite else pa.time64("us")
+    if col.kind == "date":
+        return pa.string() if sqlite else pa.date32()
     if col.kind == "bool":
         return pa.int64() if sqlite else pa.bool_()
     return _ARROW[col.kind]
