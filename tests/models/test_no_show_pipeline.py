@@ -1,0 +1,125 @@
+"""End to end through the real warehouse: a simulated practice, extract_load, dbt build, then
+`dentops evaluate no-show`, `dentops train no-show` and `dentops score` on
+`marts.ml_no_show_features`, the scores landing in `ml.no_show_scores` and in the core."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from core_app.cli.main import app as cli
+from core_app.config import Settings
+from core_app.domain.staff import SYSTEM
+from core_app.service_layer import bootstrap, no_show_scores
+from models.no_show import features
+from pipelines import no_show
+from pipelines.transform import build_warehouse
+from tests.pipelines.conftest import Warehouse, build_practice
+
+METRICS = {"roc_auc", "pr_auc", "brier", "log_loss", "ece"}
+#: few rounds and short windows: a year of one small clinic
+FAST = ["--rounds", "40", "--test-days", "60", "--calibration-days", "60"]
+
+
+@dataclass(frozen=True)
+class Practice:
+    warehouse: Warehouse
+
+    @property
+    def settings(self) -> Settings:
+        return self.warehouse.settings
+
+    def dentops(self, *args: str) -> dict[str, Any]:
+        env = {
+            "DENTOPS_DATA_DIR": str(self.warehouse.data_dir),
+            "DENTOPS_WAREHOUSE_PATH": str(self.warehouse.warehouse_path),
+        }
+        result = CliRunner().invoke(cli, [*args, "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        parsed: dict[str, Any] = json.loads(result.stdout)
+        return parsed
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Practice:
+    built = build_practice(tmp_path_factory.mktemp("no_show_practice"))
+    build_warehouse(built.settings)
+    return Practice(built)
+
+
+def test_the_mirror_fixture_has_the_marts_columns(practice, no_show_frame):
+    frame, _ = no_show.read_features(practice.settings)
+    mart_columns = set(frame.columns) - {"status", "true_no_show_probability"}
+    assert mart_columns <= set(no_show_frame.columns)
+    assert set(features.INPUT_COLUMNS) <= mart_columns
+
+
+def test_evaluate_prints_model_baselines_and_truth_with_every_metric(practice):
+    report = practice.dentops("evaluate", "no-show", *FAST)
+    assert set(report["model"]) >= METRICS
+    assert set(report["baselines"]) == {"patient_prior_rate", "logistic_regression"}
+    for baseline in report["baselines"].values():
+        assert set(baseline) >= METRICS
+    assert set(report["truth"]) >= METRICS  # a simulated practice: its truth is joined
+    assert report["windows"]["train"]["last_date"] < report["windows"]["test"]["first_date"]
+
+
+@pytest.fixture(scope="module")
+def trained(practice: Practice) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two trainings on the same data with the same seed."""
+    return practice.dentops("train", "no-show", *FAST), practice.dentops("train", "no-show", *FAST)
+
+
+def test_train_promotes_the_first_model_then_one_as_good(trained):
+    first, again = trained
+    assert first["promoted"] and first["champion"] is None
+    assert again["champion"]["run_id"] == first["run_id"]
+    assert again["champion"]["log_loss"] == pytest.approx(again["model"]["log_loss"])
+    assert again["promoted"] and again["current_model"] == again["run_id"]
+
+
+def test_score_writes_the_warehouse_table_and_the_core_alike(practice, trained):
+    _, again = trained
+
+    result = practice.dentops("score", "--days", "14")
+    assert result["scored"] > 0
+    assert result["recorded_in_core"] == result["scored"]
+    assert sum(result["bands"].values()) == result["scored"]
+    with duckdb.connect(str(practice.settings.warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT appointment_id, probability, risk_band, factors, model_version "
+            "FROM ml.no_show_scores"
+        ).fetchall()
+    assert len(rows) == result["scored"]
+    app = bootstrap.connect(practice.settings)
+    try:
+        stored = no_show_scores.risk_for(app.uow(), SYSTEM, [r[0] for r in rows])
+    finally:
+        app.close()
+    for appointment_id, probability, band, factors, version in rows:
+        risk = stored[appointment_id]
+        assert risk.probability == pytest.approx(probability)
+        assert risk.band.value == band
+        assert list(risk.factors) == list(factors)
+        assert risk.model_version == version == again["run_id"]
+
+
+def test_scoring_again_replaces_the_scores(practice, trained):
+    before = practice.dentops("score", "--days", "14")
+    after = practice.dentops("score", "--days", "14")
+    assert after["scored"] == before["scored"]
+    with duckdb.connect(str(practice.settings.warehouse_path), read_only=True) as con:
+        (count,) = con.execute("SELECT count(*) FROM ml.no_show_scores").fetchone() or (0,)
+    assert count == after["scored"]
+
+
+def test_score_without_a_model_is_refused_with_a_hint(tmp_path: Path, practice):
+    empty = Settings(data_dir=tmp_path, warehouse_path=practice.settings.warehouse_path)
+    with pytest.raises(no_show.NoShowUnavailable, match="train no-show"):
+        no_show.score(empty)
