@@ -56,9 +56,9 @@ def weekday_profile(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
     days = 7 * PROFILE_WEEKS
     _need(frame, days, "weekday_profile")
     recent = frame.iloc[-days:]
-    profile = recent.groupby(recent["date"].dt.weekday)["value"].mean()
+    profile = recent.groupby(recent["date"].dt.day_of_week)["value"].mean()
     dates = future_dates(frame, horizon)
-    yhat = profile.reindex(dates.weekday).to_numpy(dtype=np.float64)
+    yhat = profile.reindex(dates.day_of_week).to_numpy(dtype=np.float64)
     return with_count_interval(dates, yhat)
 
 

@@ -10,11 +10,13 @@ clipped at zero: a count is never negative.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.errors import Pandas4Warning
 from prophet import Prophet
 
 from models.demand.series import check_series
@@ -60,14 +62,17 @@ def forecast(
         uncertainty_samples=settings.uncertainty_samples,
         holidays=holidays if holidays is not None and len(holidays) else None,
     )
-    model.fit(frame.rename(columns={"date": "ds", "value": "y"}), seed=settings.seed)
-    future = model.make_future_dataframe(periods=horizon, freq="D", include_history=False)
     state = np.random.get_state()
     np.random.seed(settings.seed)
-    try:
-        predicted = model.predict(future)
-    finally:
-        np.random.set_state(state)
+    # prophet 1.5 itself calls pandas APIs that pandas 3 deprecates; not ours to fix
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Pandas4Warning)
+        try:
+            model.fit(frame.rename(columns={"date": "ds", "value": "y"}), seed=settings.seed)
+            future = model.make_future_dataframe(periods=horizon, freq="D", include_history=False)
+            predicted = model.predict(future)
+        finally:
+            np.random.set_state(state)
     return pd.DataFrame(
         {
             "date": predicted["ds"].to_numpy(),
