@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Enum,
     Float,
     ForeignKey,
@@ -51,6 +52,7 @@ from core_app.domain.practice import (
     ProviderKind,
     WorkingHours,
 )
+from core_app.domain.request import RequestKind, RequestStatus, SuggestionStatus
 from core_app.domain.staff import Role, StaffUser
 
 NAMING = {
@@ -359,6 +361,56 @@ clinic_risk_thresholds = Table(
     Column("high", Float, nullable=False),
     _updated_at(),
     CheckConstraint("0 < medium AND medium < high AND high < 1", name="ordered"),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True),
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), nullable=False),
+    Column("patient_id", ForeignKey("patients.patient_id"), index=True),
+    Column("kind", _enum(RequestKind, "request_kind"), nullable=False),
+    Column("procedure_codes", String(100), nullable=False),  # catalog codes joined by +
+    Column("duration_min", Integer, nullable=False),
+    Column("preferred_provider_id", ForeignKey("providers.provider_id")),
+    Column("preferred_hours", String(200)),  # weekly hours text, e.g. 'mon-fri 08:00-12:00'
+    Column("earliest_date", Date, nullable=False),
+    Column("latest_date", Date, nullable=False),
+    Column("urgency", Integer, nullable=False),
+    Column("status", _enum(RequestStatus, "request_status"), nullable=False),
+    Column("appointment_id", ForeignKey("appointments.appointment_id")),
+    Column("requested_at", UtcDateTime, nullable=False),
+    _updated_at(),
+    Index("ix_requests_clinic_id_status", "clinic_id", "status"),
+    CheckConstraint("earliest_date <= latest_date", name="window"),
+    CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency"),
+    CheckConstraint("duration_min > 0", name="duration"),
+    CheckConstraint("kind = 'new_patient' OR patient_id IS NOT NULL", name="patient"),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("suggestion_id", Integer, primary_key=True),
+    Column("request_id", ForeignKey("requests.request_id"), nullable=False, index=True),
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), nullable=False),
+    Column("provider_id", ForeignKey("providers.provider_id"), nullable=False),
+    Column("chair_id", ForeignKey("chairs.chair_id"), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("overbook_of_appointment_id", ForeignKey("appointments.appointment_id")),
+    Column("score", Float, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of plain-word reasons
+    Column("plan_ref", String(100)),
+    Column("status", _enum(SuggestionStatus, "suggestion_status"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("decided_by_user_id", ForeignKey("staff_users.user_id")),
+    Column("reject_reason", String(500)),
+    Column("appointment_id", ForeignKey("appointments.appointment_id")),
+    _updated_at(),
+    Index("ix_suggestions_clinic_id_status_start_at", "clinic_id", "status", "start_at"),
+    CheckConstraint("start_at < end_at", name="start_before_end"),
 )
 
 audit_entries = Table(

@@ -41,6 +41,9 @@ class Action(enum.StrEnum):
     IMPORT = "import"
     RECORD_RISK = "record_risk"
     READ_RISK = "read_risk"
+    MANAGE_REQUESTS = "manage_requests"
+    RECORD_SUGGESTIONS = "record_suggestions"
+    DECIDE_SUGGESTION = "decide_suggestion"
 
 
 _ALL = frozenset(Role)
@@ -69,6 +72,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.IMPORT: frozenset({Role.ADMIN}),
     Action.RECORD_RISK: frozenset({Role.ADMIN}),  # the scoring pipeline acts as the system
     Action.READ_RISK: _ALL,
+    Action.MANAGE_REQUESTS: _SCHEDULING,
+    Action.RECORD_SUGGESTIONS: frozenset({Role.ADMIN}),  # the optimizer acts as the system
+    Action.DECIDE_SUGGESTION: frozenset({Role.ADMIN, Role.MANAGER, Role.SCHEDULER}),
 }
 
 

@@ -26,6 +26,61 @@ def _slot(
     return Slot(clinic=clinic, provider=provider, chair=chair, start_at=start_at, end_at=end_at)
 
 
+def book_in_transaction(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    patient_id: int,
+    provider_id: int,
+    chair_id: int,
+    clinic_id: int,
+    start_at: datetime,
+    end_at: datetime | None,
+    codes: Sequence[str],
+    overbook_of: int | None,
+    source: BookingSource,
+    allow_past: bool = False,
+) -> int:
+    """The booking rules and the insert, inside the caller's open unit of work (whose use case
+    checked the actor's permission for the chair's clinic)."""
+    patient = require(uow.patients.get(patient_id), "patient", patient_id)
+    procedures = uow.procedures.by_codes(clinic_id, codes)
+    unknown = sorted(set(codes) - {p.code for p in procedures})
+    if unknown:
+        raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
+    ordered = sorted(procedures, key=lambda p: list(codes).index(p.code))
+    minutes = sum(p.default_duration_min for p in ordered)
+    stop = end_at or start_at + timedelta(minutes=minutes)
+    slot = _slot(uow, provider_id=provider_id, chair_id=chair_id, start_at=start_at, end_at=stop)
+    target = None
+    if overbook_of is not None:
+        target = require(uow.appointments.get(overbook_of), "appointment", overbook_of)
+    existing = uow.appointments.overlapping(
+        start_at=start_at,
+        end_at=stop,
+        provider_id=provider_id,
+        chair_id=chair_id,
+        patient_id=patient_id,
+    )
+    appointment = rules.book(
+        slot=slot,
+        patient=patient,
+        procedures=ordered,
+        now=uow.now(),
+        actor_user_id=actor.user_id,
+        existing=existing,
+        overbook_of=target,
+        overbook_taken=target is not None
+        and uow.appointments.has_active_overbook(require_id(target.appointment_id)),
+        allow_past=allow_past,
+        source=source,
+    )
+    appointment_id = require_id(uow.appointments.add(appointment).appointment_id)
+    action = "appointment.overbook" if overbook_of else "appointment.book"
+    uow.audit(actor, action, "appointment", appointment_id, detail=f"patient {patient_id}")
+    return appointment_id
+
+
 def book_appointment(
     uow: UnitOfWork,
     actor: Actor,
@@ -62,44 +117,20 @@ def book_appointment(
         }
 
         def create() -> int:
-            patient = require(uow.patients.get(patient_id), "patient", patient_id)
-            procedures = uow.procedures.by_codes(chair.clinic_id, codes)
-            unknown = sorted(set(codes) - {p.code for p in procedures})
-            if unknown:
-                raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
-            ordered = sorted(procedures, key=lambda p: codes.index(p.code))
-            minutes = sum(p.default_duration_min for p in ordered)
-            stop = end or start + timedelta(minutes=minutes)
-            slot = _slot(
-                uow, provider_id=provider_id, chair_id=chair_id, start_at=start, end_at=stop
-            )
-            target = None
-            if overbook_of is not None:
-                target = require(uow.appointments.get(overbook_of), "appointment", overbook_of)
-            existing = uow.appointments.overlapping(
-                start_at=start,
-                end_at=stop,
+            return book_in_transaction(
+                uow,
+                actor,
+                patient_id=patient_id,
                 provider_id=provider_id,
                 chair_id=chair_id,
-                patient_id=patient_id,
-            )
-            appointment = rules.book(
-                slot=slot,
-                patient=patient,
-                procedures=ordered,
-                now=uow.now(),
-                actor_user_id=actor.user_id,
-                existing=existing,
-                overbook_of=target,
-                overbook_taken=target is not None
-                and uow.appointments.has_active_overbook(require_id(target.appointment_id)),
-                allow_past=allow_past,
+                clinic_id=chair.clinic_id,
+                start_at=start,
+                end_at=end,
+                codes=codes,
+                overbook_of=overbook_of,
                 source=source,
+                allow_past=allow_past,
             )
-            appointment_id = require_id(uow.appointments.add(appointment).appointment_id)
-            action = "appointment.overbook" if overbook_of else "appointment.book"
-            uow.audit(actor, action, "appointment", appointment_id, detail=f"patient {patient_id}")
-            return appointment_id
 
         return idempotent(
             uow, key=idempotency_key, command="appointment.book", content=content, create=create

@@ -37,6 +37,11 @@ record_payment   x x . x .
 refund           x x . . .
 read_balance     x x x x .
 import           x . . . .
+record_risk      x . . . .
+read_risk        x x x x x
+manage_requests  x x x x .
+record_suggestions x . . . .
+decide_suggestion  x x x . .
 """
 ROLES = [Role.ADMIN, Role.MANAGER, Role.SCHEDULER, Role.FRONT_DESK, Role.PROVIDER]
 
