@@ -30,6 +30,8 @@ class ProphetSettings:
     interval_width: float = 0.8
     seasonality_mode: Literal["additive", "multiplicative"] = "multiplicative"
     changepoint_prior_scale: float = 0.05
+    #: Fourier order of the yearly cycle (prophet's default is 10)
+    yearly_order: int = 10
     #: draws for the interval; prophet samples them from numpy's global generator, which is
     #: seeded with `seed` for the call and restored afterwards
     uncertainty_samples: int = 500
@@ -54,7 +56,7 @@ def forecast(
     _quiet()
     model = Prophet(
         weekly_seasonality=True,
-        yearly_seasonality=len(frame) >= YEARLY_MIN_DAYS,
+        yearly_seasonality=settings.yearly_order if len(frame) >= YEARLY_MIN_DAYS else False,
         daily_seasonality=False,
         seasonality_mode=settings.seasonality_mode,
         changepoint_prior_scale=settings.changepoint_prior_scale,
