@@ -19,6 +19,7 @@ from core_app.cli import (
     commands_models,
     commands_money,
     commands_pipeline,
+    commands_requests,
     commands_setup,
 )
 from core_app.cli.context import Session, refusals
@@ -43,6 +44,8 @@ app.add_typer(commands_setup.patient_app, name="patient")
 app.add_typer(commands_appointments.appointment_app, name="appointment")
 app.add_typer(commands_money.payment_app, name="payment")
 app.command("balance")(commands_money.balance)
+app.add_typer(commands_requests.request_app, name="request")
+app.add_typer(commands_requests.suggestion_app, name="suggestion")
 app.command("import")(commands_import.import_history)
 app.command("export")(commands_import.export_history)
 app.add_typer(commands_pipeline.pipeline_app, name="pipeline")
