@@ -129,7 +129,7 @@ def test_dbt_build_passes_every_model_data_test_and_unit_test_without_warnings(
         status: ids for status, ids in statuses.items() if status not in ("success", "pass")
     }
     kinds = [result["unique_id"].split(".")[0] for result in marts.run.results]
-    assert kinds.count("unit_test") >= 3
+    assert kinds.count("unit_test") >= 5
     assert kinds.count("test") >= 100
     assert kinds.count("seed") == 1
     assert kinds.count("model") == len(list((DBT_PROJECT / "models").rglob("*.sql")))
