@@ -78,7 +78,7 @@ def _request_no_show(
     features = Features(
         lead_days=np.full(len(who), 3.5),
         prior_no_shows=prior[who],
-        age_years=age_on(pop, who, world.params.today.toordinal()) * 1.0,
+        age_years=age_on(pop, who, np.full(len(who), world.params.today.toordinal())) * 1.0,
         weekday=np.full(len(who), 2),
         local_hour=np.full(len(who), 11),
         category=vt.CATEGORY[vtype],

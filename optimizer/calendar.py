@@ -37,14 +37,27 @@ class Occupancy:
         taken[start:end] += 1
         self._prefix.pop(key, None)
 
-    def is_free(self, key: tuple[str, int], start: int, end: int) -> bool:
-        if key not in self._taken:
-            return True
+    def _prefix_of(self, key: tuple[str, int]) -> npt.NDArray[np.int64]:
         prefix = self._prefix.get(key)
         if prefix is None:
             prefix = np.concatenate([[0], np.cumsum(self._taken[key] > 0)])
             self._prefix[key] = prefix
+        return prefix
+
+    def is_free(self, key: tuple[str, int], start: int, end: int) -> bool:
+        if key not in self._taken:
+            return True
+        prefix = self._prefix_of(key)
         return bool(prefix[end] == prefix[start])
+
+    def free_many(
+        self, key: tuple[str, int], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.bool_]:
+        if key not in self._taken:
+            return np.ones(len(start), dtype=np.bool_)
+        prefix = self._prefix_of(key)
+        result: npt.NDArray[np.bool_] = prefix[end] == prefix[start]
+        return result
 
 
 def occupancy_of(appointments: Iterable[Appointment]) -> Occupancy:

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from optimizer.calendar import Occupancy, bookable_blocks, occupancy_of
 from optimizer.instance import Appointment, Instance, Provider, Request
 from optimizer.replay import Visit, play
@@ -48,6 +51,18 @@ class Slot:
     overtime_if_both: int  # extra minutes past the block when target and patient both show
     wait_if_both: int  # extra waiting minutes then
 
+    def candidate(self, request_id: int) -> Candidate:
+        return Candidate(
+            request_id,
+            self.provider_id,
+            self.chair_id,
+            self.start,
+            self.end,
+            self.block_start,
+            self.block_end,
+            self.target.appointment_id if self.target else None,
+        )
+
 
 def expected_overlap_min(target: Appointment, request: Request, start: int, end: int) -> float:
     overlap = max(0, min(end, target.end) - max(start, target.start))
@@ -74,6 +89,37 @@ def collision_minutes(
     return after.overtime_min - before.overtime_min, after.wait_min - before.wait_min
 
 
+@dataclass(frozen=True)
+class SlotTable:
+    """The slots of one provider and duration as columns, for filtering many requests fast."""
+
+    slots: list[Slot]
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    target_show: npt.NDArray[np.float64]  # 0 for a free slot
+    overlap: npt.NDArray[np.int64]  # minutes overlapping the target
+    overtime_if_both: npt.NDArray[np.float64]
+    wait_if_both: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, slots: list[Slot]) -> SlotTable:
+        def overlap(s: Slot) -> int:
+            t = s.target
+            return 0 if t is None else max(0, min(s.end, t.end) - max(s.start, t.start))
+
+        return cls(
+            slots=slots,
+            start=np.array([s.start for s in slots], dtype=np.int64),
+            end=np.array([s.end for s in slots], dtype=np.int64),
+            target_show=np.array(
+                [s.target.show_probability if s.target else 0.0 for s in slots], dtype=np.float64
+            ),
+            overlap=np.array([overlap(s) for s in slots], dtype=np.int64),
+            overtime_if_both=np.array([s.overtime_if_both for s in slots], dtype=np.float64),
+            wait_if_both=np.array([s.wait_if_both for s in slots], dtype=np.float64),
+        )
+
+
 class SlotIndex:
     def __init__(self, instance: Instance, occupancy: Occupancy | None = None) -> None:
         self.instance = instance
@@ -85,7 +131,7 @@ class SlotIndex:
         for a in instance.appointments:
             self._by_provider[a.provider_id].append(a)
             self._by_day.setdefault((a.provider_id, a.start // DAY), []).append(a)
-        self._cache: dict[tuple[int, int, bool], list[Slot]] = {}
+        self._cache: dict[tuple[int, int, bool], SlotTable] = {}
 
     def _chairs_in_order(self, provider: Provider, start: int) -> list[int]:
         ids = [c.chair_id for c in self.instance.chairs]
@@ -96,11 +142,18 @@ class SlotIndex:
             home = ids[self.instance.providers.index(provider) % len(ids)]
         return [home] + [i for i in ids if i != home]
 
-    def slots(self, provider: Provider, duration: int, *, allow_overbook: bool) -> list[Slot]:
+    def table(self, provider: Provider, duration: int, *, allow_overbook: bool) -> SlotTable:
         key = (provider.provider_id, duration, allow_overbook)
         if key not in self._cache:
-            self._cache[key] = self._build(provider, duration, allow_overbook)
+            self._cache[key] = SlotTable.of(self._build(provider, duration, allow_overbook))
         return self._cache[key]
+
+    def patient_free(
+        self, patient_id: int | None, start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.bool_]:
+        if patient_id is None:
+            return np.ones(len(start), dtype=np.bool_)
+        return self.occupancy.free_many(("patient", patient_id), start, end)
 
     def _build(self, provider: Provider, duration: int, allow_overbook: bool) -> list[Slot]:
         grid = self.instance.policy.grid_min
@@ -149,38 +202,4 @@ class SlotIndex:
                     )
                     for c in chairs
                 ]
-        return result
-
-    def for_request(
-        self, request: Request, *, allow_overbook: bool, overlap_cap_min: float | None = None
-    ) -> list[tuple[Candidate, Slot]]:
-        policy = self.instance.policy
-        cap = policy.max_expected_overlap_min if overlap_cap_min is None else overlap_cap_min
-        patient = ("patient", request.patient_id) if request.patient_id is not None else None
-        result = []
-        for provider in self.instance.providers:
-            if not may_perform(provider, request):
-                continue
-            for slot in self.slots(provider, request.duration_min, allow_overbook=allow_overbook):
-                if not any(w.contains(slot.start, slot.end) for w in request.windows):
-                    continue
-                if patient is not None and not self.occupancy.is_free(
-                    patient, slot.start, slot.end
-                ):
-                    continue
-                if slot.target is not None and (
-                    expected_overlap_min(slot.target, request, slot.start, slot.end) > cap
-                ):
-                    continue
-                candidate = Candidate(
-                    request.request_id,
-                    slot.provider_id,
-                    slot.chair_id,
-                    slot.start,
-                    slot.end,
-                    slot.block_start,
-                    slot.block_end,
-                    slot.target.appointment_id if slot.target else None,
-                )
-                result.append((candidate, slot))
         return result

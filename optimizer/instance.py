@@ -103,8 +103,13 @@ class Policy(Frozen):
     overtime_limit_min: float = Field(
         default=15.0, ge=0, description="expected overtime minutes per provider and working block"
     )
-    chair_options: int = Field(default=2, ge=1, description="chairs tried per provider and time")
-    max_candidates_per_request: int = Field(default=400, ge=1)
+    chair_options: int = Field(default=1, ge=1, description="chairs tried per provider and time")
+    max_candidates_per_request: int = Field(
+        default=20, ge=1, description="plan: the best options kept per request"
+    )
+    max_requests_per_slot: int = Field(
+        default=5, ge=1, description="plan: the best requests kept per slot"
+    )
     weights: Weights = Field(default_factory=Weights)
     time_limit_s: float = Field(default=10.0, gt=0)
     deterministic_time: float | None = Field(
