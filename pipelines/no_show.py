@@ -142,9 +142,11 @@ def train(settings: Settings, options: Options = Options()) -> dict[str, Any]:
     as the current one on the latest window."""
     model, report = _evaluation(settings, options)
     decision = promotion(report["model"], report["champion"])
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    trained_at = datetime.now(UTC)
+    run_id = trained_at.strftime("%Y%m%dT%H%M%S%fZ")
     store = registry(settings)
-    store.save(run_id, model, {k: v for k, v in report.items() if k != "slices"})
+    record = {k: v for k, v in report.items() if k != "slices"}
+    store.save(run_id, model, {**record, "trained_at": trained_at.isoformat()})
     if decision.promote:
         store.promote(run_id)
     return {
@@ -154,6 +156,20 @@ def train(settings: Settings, options: Options = Options()) -> dict[str, Any]:
         "current_model": store.champion(),
         **report,
     }
+
+
+def train_if_due(
+    settings: Settings, *, every_days: int = 7, options: Options = Options()
+) -> dict[str, Any]:
+    """The nightly flow's step: train when there is no model yet or the last training is
+    `every_days` old or more; otherwise say when it was."""
+    store = registry(settings)
+    runs = store.runs()
+    if runs:
+        last = datetime.fromisoformat(store.record(runs[-1])["trained_at"])
+        if datetime.now(UTC) - last < timedelta(days=every_days):
+            return {"trained": False, "last_trained_at": last.isoformat()}
+    return {"trained": True, **train(settings, options)}
 
 
 def upcoming(frame: pd.DataFrame, *, as_of: date, days: int) -> pd.DataFrame:

@@ -78,7 +78,7 @@ def _run_no_show(step: str, options: Any) -> dict[str, Any]:
 @train_app.command("no-show")
 def train_no_show(
     seed: SeedOpt = 0,
-    rounds: RoundsOpt = 300,
+    rounds: RoundsOpt = 800,
     top_k: TopKOpt = 10,
     test_days: TestDaysOpt = 91,
     calibration_days: CalibrationDaysOpt = 91,
@@ -98,7 +98,7 @@ def train_no_show(
 @evaluate_app.command("no-show")
 def evaluate_no_show(
     seed: SeedOpt = 0,
-    rounds: RoundsOpt = 300,
+    rounds: RoundsOpt = 800,
     top_k: TopKOpt = 10,
     test_days: TestDaysOpt = 91,
     calibration_days: CalibrationDaysOpt = 91,

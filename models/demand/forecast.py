@@ -29,9 +29,10 @@ YEARLY_MIN_DAYS = 731
 class ProphetSettings:
     interval_width: float = 0.8
     seasonality_mode: Literal["additive", "multiplicative"] = "multiplicative"
-    changepoint_prior_scale: float = 0.05
-    #: Fourier order of the yearly cycle (prophet's default is 10)
-    yearly_order: int = 10
+    #: stiffer than prophet's 0.05, and a smoother year than its order 10: one series is a
+    #: few visits a day, and prophet's defaults chase that noise (docs/demand.md has both runs)
+    changepoint_prior_scale: float = 0.01
+    yearly_order: int = 4
     #: draws for the interval; prophet samples them from numpy's global generator, which is
     #: seeded with `seed` for the call and restored afterwards
     uncertainty_samples: int = 500

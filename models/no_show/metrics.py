@@ -23,7 +23,7 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BIN
         inside = which == b
         if inside.any():
             total += inside.mean() * abs(float(p[inside].mean()) - float(y[inside].mean()))
-    return total
+    return float(total)
 
 
 def probability_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | None]:

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from core_app.service_layer import bootstrap, no_show_scores
 from models.no_show import features
 from pipelines import no_show
 from pipelines.transform import build_warehouse
-from tests.pipelines.conftest import Warehouse, build_practice
+from tests.pipelines.conftest import REPO, Warehouse, build_practice
 
 METRICS = {"roc_auc", "pr_auc", "brier", "log_loss", "ece"}
 #: few rounds and short windows: a year of one small clinic
@@ -123,3 +125,31 @@ def test_score_without_a_model_is_refused_with_a_hint(tmp_path: Path, practice):
     empty = Settings(data_dir=tmp_path, warehouse_path=practice.settings.warehouse_path)
     with pytest.raises(no_show.NoShowUnavailable, match="train no-show"):
         no_show.score(empty)
+
+
+def test_the_evaluation_notebook_runs_on_the_warehouse(practice, tmp_path: Path):
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "notebooks" / "no_show_evaluation.py")],
+        env={
+            **practice.warehouse.env(),
+            "NOTEBOOK_OUT": str(tmp_path),
+            "NO_SHOW_ROUNDS": "40",
+            "MPLBACKEND": "Agg",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "patient_prior_rate" in completed.stdout and "truth" in completed.stdout
+    assert (tmp_path / "no_show_calibration.png").stat().st_size > 0
+
+
+def test_the_nightly_step_trains_only_when_the_last_training_is_old(practice, trained):
+    assert no_show.train_if_due(practice.settings, every_days=7) == {
+        "trained": False,
+        "last_trained_at": no_show.registry(practice.settings).record(trained[1]["run_id"])[
+            "trained_at"
+        ],
+    }
