@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import repeat
 
 import numpy as np
 
 from core_app.domain.appointment import BookingSource
 from core_app.domain.history import HistoricPatient, HistoricPayment, HistoricRefund, HistoricVisit
+from core_app.domain.request import NewRequest, RequestKind
 from core_app.domain.staff import Actor
 from core_app.service_layer.bootstrap import App
 from core_app.service_layer.history import load_history
+from core_app.service_layer.open_requests import load_requests
 from simulator import booking, future, generate
 from simulator.generate import World
 from simulator.money import METHODS
@@ -35,6 +37,7 @@ class Stored:
     payment_ids: IntArray
     refunds: int
     charges: int
+    requests: int  # open requests stored in the core
 
 
 def _optional(values: IntArray) -> list[int | None]:
@@ -140,6 +143,51 @@ def payments(
     return list(map(HistoricPayment._make, zip(*columns, strict=True)))
 
 
+#: the core's request kinds for the simulator's, and their urgency (1 routine .. 3 urgent)
+REQUEST_KINDS = {
+    "recall_due": (RequestKind.RECALL, 1),
+    "waitlist": (RequestKind.WAITLIST, 2),
+    "new_patient": (RequestKind.NEW_PATIENT, 2),
+}
+
+
+def open_requests(world: World, clinic_ids: list[int], patient_ids: IntArray) -> list[NewRequest]:
+    """The open requests the core can hold: every one but the booked patients who would take an
+    earlier slot (a move of their appointment, which the core's requests do not express yet)
+    and any whose window ended before today."""
+    r = world.requests
+    timeline = world.timeline
+    today = timeline.today_index
+    requested_at = datetime.fromtimestamp(timeline.now - 60, UTC)
+    rows = []
+    for kind, clinic, patient, vtype, first, last, appointment in zip(
+        r.kind.tolist(),
+        r.clinic.tolist(),
+        r.patient.tolist(),
+        r.vtype.tolist(),
+        r.earliest_day.tolist(),
+        r.latest_day.tolist(),
+        r.appointment.tolist(),
+        strict=True,
+    ):
+        if appointment >= 0 or last < today:
+            continue
+        core_kind, urgency = REQUEST_KINDS[future.REQUEST_KINDS[kind]]
+        rows.append(
+            NewRequest(
+                clinic_id=clinic_ids[clinic],
+                patient_id=int(patient_ids[patient]) if patient >= 0 else None,
+                kind=core_kind,
+                procedure_codes=generate.CODE_SETS[vtype],
+                earliest_date=timeline.day(first),
+                latest_date=timeline.day(last),
+                urgency=urgency,
+                requested_at=requested_at,
+            )
+        )
+    return rows
+
+
 def store(
     app: App,
     actor: Actor,
@@ -181,4 +229,11 @@ def store(
         refunds += loaded.refunds
         charges += loaded.charges
         progress(f"stored appointments {lo + 1}..{hi} of {n}")
-    return Stored(patient_ids, appointment_ids, payment_ids, refunds, charges)
+    requests = load_requests(
+        app.uow(),
+        actor,
+        open_requests(world, clinic_ids, patient_ids),
+        as_of=datetime.fromtimestamp(world.timeline.now, UTC),
+    )
+    progress(f"stored {requests} open requests")
+    return Stored(patient_ids, appointment_ids, payment_ids, refunds, charges, requests)

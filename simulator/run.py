@@ -218,6 +218,7 @@ def summarise(world: World, stored: loader.Stored) -> dict[str, Any]:
         "providers": world.staffing.n_providers,
         "chairs": int(world.staffing.chairs.sum()),
         "open_requests": len(world.requests),
+        "requests_in_core": stored.requests,
         "first_date": timeline.first_day.isoformat(),
         "today": timeline.day(timeline.today_index).isoformat(),
         "last_date": (timeline.first_day + timedelta(days=timeline.n_days - 1)).isoformat(),

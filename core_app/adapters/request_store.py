@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from core_app.adapters import orm
+from core_app.adapters.db import plain_rows
 from core_app.domain.request import RequestStatus, SlotSuggestion, SuggestionStatus
 
 ACTIVE = ("booked", "confirmed", "checked_in", "completed")
@@ -29,6 +30,18 @@ def _new_id(key: Any) -> int:
 def add_requests(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(orm.requests), list(rows))
+
+
+def patient_clinics(connection: Connection, patient_ids: Sequence[int]) -> dict[int, int]:
+    """Clinic of each stored patient among `patient_ids`."""
+    t = orm.patients.c
+    found: dict[int, int] = {}
+    for lo in range(0, len(patient_ids), 500):
+        query = select(t.patient_id, t.clinic_id).where(
+            t.patient_id.in_(patient_ids[lo : lo + 500])
+        )
+        found.update({p: c for p, c in plain_rows(connection.execute(query))})
+    return found
 
 
 def get_request(connection: Connection, request_id: int) -> dict[str, Any] | None:

@@ -23,9 +23,50 @@ from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, run_use_case
 
 
-def _row(uow: UnitOfWork, request: NewRequest, now: datetime) -> dict[str, Any]:
+class _Practice:
+    """What checking requests needs to know of the practice, each fact read once (a bulk load
+    checks thousands of requests against the same clinics, catalog and patients)."""
+
+    def __init__(self, uow: UnitOfWork, patient_ids: Sequence[int] = ()) -> None:
+        self.uow = uow
+        self._zones: dict[int, str] = {}
+        self._durations: dict[tuple[int, tuple[str, ...]], int] = {}
+        self._provider_clinics: dict[int, set[int]] = {}
+        self._patient_clinic = request_store.patient_clinics(
+            uow.session.connection(), sorted(set(patient_ids))
+        )
+
+    def today(self, clinic_id: int, now: datetime) -> date:
+        if clinic_id not in self._zones:
+            clinic = require(self.uow.clinics.get(clinic_id), "clinic", clinic_id)
+            self._zones[clinic_id] = clinic.timezone
+        return now.astimezone(zone(self._zones[clinic_id])).date()
+
+    def patient_clinic(self, patient_id: int) -> int:
+        if patient_id not in self._patient_clinic:
+            patient = require(self.uow.patients.get(patient_id), "patient", patient_id)
+            self._patient_clinic[patient_id] = patient.clinic_id
+        return self._patient_clinic[patient_id]
+
+    def duration(self, clinic_id: int, codes: tuple[str, ...]) -> int:
+        key = (clinic_id, codes)
+        if key not in self._durations:
+            procedures = self.uow.procedures.by_codes(clinic_id, list(codes))
+            unknown = sorted(set(codes) - {p.code for p in procedures})
+            if unknown:
+                raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
+            self._durations[key] = sum(p.default_duration_min for p in procedures)
+        return self._durations[key]
+
+    def provider_clinics(self, provider_id: int) -> set[int]:
+        if provider_id not in self._provider_clinics:
+            provider = require(self.uow.providers.get(provider_id), "provider", provider_id)
+            self._provider_clinics[provider_id] = {h.clinic_id for h in provider.working_hours}
+        return self._provider_clinics[provider_id]
+
+
+def _row(practice: _Practice, request: NewRequest, now: datetime) -> dict[str, Any]:
     """The request checked against the rules and the practice, as a row to insert."""
-    clinic = require(uow.clinics.get(request.clinic_id), "clinic", request.clinic_id)
     codes = tuple(code.strip().upper() for code in request.procedure_codes)
     check_request(
         kind=request.kind,
@@ -34,29 +75,19 @@ def _row(uow: UnitOfWork, request: NewRequest, now: datetime) -> dict[str, Any]:
         earliest_date=request.earliest_date,
         latest_date=request.latest_date,
         urgency=request.urgency,
-        today=now.astimezone(zone(clinic.timezone)).date(),
+        today=practice.today(request.clinic_id, now),
     )
-    if request.patient_id is not None:
-        patient = require(uow.patients.get(request.patient_id), "patient", request.patient_id)
-        if patient.clinic_id != request.clinic_id:
-            raise ValidationError(
-                f"patient {request.patient_id} is not a patient of clinic {request.clinic_id}"
-            )
-    procedures = uow.procedures.by_codes(request.clinic_id, list(codes))
-    unknown = sorted(set(codes) - {p.code for p in procedures})
-    if unknown:
-        raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
-    if request.preferred_provider_id is not None:
-        provider = require(
-            uow.providers.get(request.preferred_provider_id),
-            "provider",
-            request.preferred_provider_id,
+    if (
+        request.patient_id is not None
+        and practice.patient_clinic(request.patient_id) != request.clinic_id
+    ):
+        raise ValidationError(
+            f"patient {request.patient_id} is not a patient of clinic {request.clinic_id}"
         )
-        if request.clinic_id not in {h.clinic_id for h in provider.working_hours}:
-            raise ValidationError(
-                f"provider {request.preferred_provider_id} does not work at clinic "
-                f"{request.clinic_id}"
-            )
+    duration = practice.duration(request.clinic_id, codes)
+    provider = request.preferred_provider_id
+    if provider is not None and request.clinic_id not in practice.provider_clinics(provider):
+        raise ValidationError(f"provider {provider} does not work at clinic {request.clinic_id}")
     if request.preferred_hours is not None:
         parse_weekly_hours(request.preferred_hours)
     return {
@@ -64,8 +95,8 @@ def _row(uow: UnitOfWork, request: NewRequest, now: datetime) -> dict[str, Any]:
         "patient_id": request.patient_id,
         "kind": request.kind,
         "procedure_codes": "+".join(codes),
-        "duration_min": sum(p.default_duration_min for p in procedures),
-        "preferred_provider_id": request.preferred_provider_id,
+        "duration_min": duration,
+        "preferred_provider_id": provider,
         "preferred_hours": request.preferred_hours,
         "earliest_date": request.earliest_date,
         "latest_date": request.latest_date,
@@ -79,7 +110,7 @@ def _row(uow: UnitOfWork, request: NewRequest, now: datetime) -> dict[str, Any]:
 def add_request(uow: UnitOfWork, actor: Actor, request: NewRequest) -> int:
     def work(uow: UnitOfWork) -> int:
         actor.require(Action.MANAGE_REQUESTS, clinic_id=request.clinic_id)
-        row = _row(uow, request, uow.now())
+        row = _row(_Practice(uow), request, uow.now())
         request_id = request_store.add_request(uow.session.connection(), row)
         uow.audit(actor, "request.add", "request", request_id, detail=f"{request.kind}")
         return request_id
@@ -89,17 +120,25 @@ def add_request(uow: UnitOfWork, actor: Actor, request: NewRequest) -> int:
     )
 
 
-def load_requests(uow: UnitOfWork, actor: Actor, requests: Sequence[NewRequest]) -> int:
-    """Many requests in one transaction, all or nothing (each checked like `add_request`)."""
+def load_requests(
+    uow: UnitOfWork,
+    actor: Actor,
+    requests: Sequence[NewRequest],
+    *,
+    as_of: datetime | None = None,
+) -> int:
+    """Many requests in one transaction, all or nothing (each checked like `add_request`, as of
+    `as_of` — a history loaded as of an earlier day, e.g. the simulator's — or now)."""
 
     def work(uow: UnitOfWork) -> int:
         actor.require(Action.IMPORT)
-        now = uow.now()
+        now = as_of or uow.now()
+        practice = _Practice(uow, [r.patient_id for r in requests if r.patient_id is not None])
         rows = []
         for index, request in enumerate(requests):
             actor.require(Action.MANAGE_REQUESTS, clinic_id=request.clinic_id)
             try:
-                rows.append(_row(uow, request, now))
+                rows.append(_row(practice, request, now))
             except ValidationError as error:
                 raise ValidationError(f"request {index}: {error}") from error
         request_store.add_requests(uow.session.connection(), rows)

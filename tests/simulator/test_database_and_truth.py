@@ -155,3 +155,29 @@ def test_exclusive_bulk_mode_is_refused_while_someone_else_has_the_database_open
         finally:
             app.engine.dispose()
     assert query(small, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_open_requests_are_in_the_core(small: Simulated) -> None:
+    """Every open request but a booked patient's wish for an earlier slot reaches the core's
+    requests table, with its kind, patient, procedures and window."""
+    written = pq.read_table(small.data_dir / "requests.parquet").to_pylist()
+    movable = [row for row in written if row["appointment_id"] is None]
+    stored = query(
+        small,
+        "SELECT kind, patient_id, procedure_codes, earliest_date, latest_date, status "
+        "FROM requests ORDER BY request_id",
+    )
+    assert len(stored) == len(movable) == small.summary["requests_in_core"] > 0
+    kinds = {"recall_due": "recall", "waitlist": "waitlist", "new_patient": "new_patient"}
+    expected = [
+        (
+            kinds[row["kind"]],
+            row["patient_id"],
+            row["procedure_codes"].replace(",", "+"),
+            row["earliest_date"].isoformat(),
+            row["latest_date"].isoformat(),
+            "open",
+        )
+        for row in movable
+    ]
+    assert stored == expected
