@@ -183,7 +183,12 @@ def build(args: argparse.Namespace) -> tuple[Instance, dict[int, float], dict[in
                 show_probability=float(seen_request_show[k]),
             )
         )
-    policy = Policy(time_limit_s=args.time_limit, random_seed=args.seed)
+    policy = Policy(
+        time_limit_s=args.time_limit,
+        random_seed=args.seed,
+        max_expected_overlap_min=args.overlap_cap,
+        overtime_limit_min=args.overtime_limit,
+    )
     instance = Instance(
         clinic_id=0,
         week_start_date=today.isoformat(),
@@ -208,6 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--noise", type=float, default=0.5)
+    parser.add_argument("--overlap-cap", type=float, default=Policy().max_expected_overlap_min)
+    parser.add_argument("--overtime-limit", type=float, default=Policy().overtime_limit_min)
     args = parser.parse_args(argv)
     if date.fromisoformat(args.today).weekday() != 0:
         parser.error("--today must be a Monday")
@@ -249,6 +256,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "placed": len(p.placements),
             "overbooks": sum(1 for x in p.placements if x.overbook_of is not None),
             "plan_s": round(p.seconds, 2),
+            "solve_s": round(p.solve_s, 2),
             "status": p.status,
             "objective": p.objective,
         }
@@ -272,6 +280,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "draws": args.draws,
         },
         "time_limit_s": args.time_limit,
+        "overlap_cap_min": args.overlap_cap,
+        "overtime_limit_min": args.overtime_limit,
+        "noise": args.noise,
         "seed": args.seed,
         "today": args.today,
         "cpu_count": os.cpu_count(),

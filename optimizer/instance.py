@@ -105,10 +105,10 @@ class Policy(Frozen):
     )
     chair_options: int = Field(default=1, ge=1, description="chairs tried per provider and time")
     max_candidates_per_request: int = Field(
-        default=20, ge=1, description="plan: the best options kept per request"
+        default=10, ge=1, description="plan: the best options kept per request"
     )
     max_requests_per_slot: int = Field(
-        default=5, ge=1, description="plan: the best requests kept per slot"
+        default=3, ge=1, description="plan: the best requests kept per slot"
     )
     weights: Weights = Field(default_factory=Weights)
     time_limit_s: float = Field(default=10.0, gt=0)

@@ -32,6 +32,7 @@ class Plan(BaseModel):
     bound: int | None = Field(default=None, description="the solver's proven upper bound")
     gap: float | None = Field(default=None, description="(bound - objective) / bound")
     seconds: float
+    solve_s: float = Field(default=0.0, description="of `seconds`, the time in CP-SAT")
     candidates: int = 0
     terms: dict[str, int] = Field(default_factory=dict, description="objective points by term")
 
