@@ -21,7 +21,7 @@ VENV_STAMP := $(VENV)/.dentops-synced
 
 PYTEST_ARGS ?=
 # mypy fails on a missing path, so check whichever of these exist.
-MYPY_PATHS := $(wildcard core_app simulator pipelines tests bench)
+MYPY_PATHS := $(wildcard core_app simulator pipelines models optimizer dashboards tests bench notebooks)
 
 # uv: project environment in ./.venv, the system Python (never a downloaded one), copied files
 # (the uv cache may be on another filesystem).
