@@ -36,6 +36,7 @@ from optimizer.instance import Appointment, Chair, Instance, Interval, Policy, P
 from optimizer.model import plan
 from optimizer.scoring import score
 from optimizer.solution import Plan
+from optimizer.suggest import suggest
 from optimizer.validation import validate
 from simulator import visit_types as vt
 from simulator.future import REQUEST_KINDS
@@ -261,8 +262,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "objective": p.objective,
         }
         log(f"{name}: {policies[name]}")
+    suggest_s = []
+    for request in instance.requests[:: max(1, len(instance.requests) // 20)]:
+        began_suggest = time.perf_counter()
+        suggestions = suggest(instance, request.request_id, k=5)
+        suggest_s.append(time.perf_counter() - began_suggest)
+        for s in suggestions:
+            if validate(instance, [s.placement]):
+                raise SystemExit(f"invalid suggestion for request {request.request_id}")
+    log(f"suggest: {len(suggest_s)} requests, max {max(suggest_s):.3f} s")
     dentops = plans["dentops"]
     result = {
+        "suggest_s_max": round(max(suggest_s), 3),
+        "suggest_s_median": round(float(np.median(suggest_s)), 3),
+        "suggest_requests": len(suggest_s),
         "plan_s": round(dentops.seconds, 2),
         "gap": round(dentops.gap or 0.0, 4),
         "status": dentops.status,
