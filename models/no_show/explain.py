@@ -69,8 +69,11 @@ def _history(row: dict[str, Any]) -> str:
     if decided == 0:
         return "no earlier visits on record"
     if no_shows == 0:
-        return f"attended all {decided} earlier visits"
-    return f"missed {no_shows} of {decided} earlier visits"
+        return (
+            f"attended all {decided} earlier visits" if decided > 1 else "attended 1 earlier visit"
+        )
+    plural = "s" if decided != 1 else ""
+    return f"missed {no_shows} of {decided} earlier visit{plural}"
 
 
 def _cancellations(row: dict[str, Any]) -> str:
@@ -78,7 +81,8 @@ def _cancellations(row: dict[str, Any]) -> str:
     late = int(_num(row["prior_late_cancels"]))
     if cancelled == 0:
         return "no earlier cancellations"
-    return f"cancelled {cancelled} earlier appointments ({late} at short notice)"
+    plural = "s" if cancelled != 1 else ""
+    return f"cancelled {cancelled} earlier appointment{plural} ({late} at short notice)"
 
 
 def _balance(row: dict[str, Any]) -> str:
