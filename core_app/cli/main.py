@@ -18,6 +18,7 @@ from core_app.cli import (
     commands_import,
     commands_models,
     commands_money,
+    commands_optimize,
     commands_pipeline,
     commands_requests,
     commands_setup,
@@ -46,6 +47,7 @@ app.add_typer(commands_money.payment_app, name="payment")
 app.command("balance")(commands_money.balance)
 app.add_typer(commands_requests.request_app, name="request")
 app.add_typer(commands_requests.suggestion_app, name="suggestion")
+app.add_typer(commands_optimize.optimize_app, name="optimize")
 app.command("import")(commands_import.import_history)
 app.command("export")(commands_import.export_history)
 app.add_typer(commands_pipeline.pipeline_app, name="pipeline")
