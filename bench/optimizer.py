@@ -189,6 +189,7 @@ def build(args: argparse.Namespace) -> tuple[Instance, dict[int, float], dict[in
         random_seed=args.seed,
         max_expected_overlap_min=args.overlap_cap,
         overtime_limit_min=args.overtime_limit,
+        collision_gaps_filled=args.gaps_filled,
     )
     instance = Instance(
         clinic_id=0,
@@ -216,6 +217,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--noise", type=float, default=0.5)
     parser.add_argument("--overlap-cap", type=float, default=Policy().max_expected_overlap_min)
     parser.add_argument("--overtime-limit", type=float, default=Policy().overtime_limit_min)
+    parser.add_argument(
+        "--gaps-filled",
+        action=argparse.BooleanOptionalAction,
+        default=Policy().collision_gaps_filled,
+        help="cost collisions as if later free time were booked",
+    )
     args = parser.parse_args(argv)
     if date.fromisoformat(args.today).weekday() != 0:
         parser.error("--today must be a Monday")
@@ -295,6 +302,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "time_limit_s": args.time_limit,
         "overlap_cap_min": args.overlap_cap,
         "overtime_limit_min": args.overtime_limit,
+        "collision_gaps_filled": args.gaps_filled,
         "noise": args.noise,
         "seed": args.seed,
         "today": args.today,

@@ -76,14 +76,34 @@ def may_perform(provider: Provider, request: Request) -> bool:
 
 
 def collision_minutes(
-    appointments: list[Appointment], provider_id: int, block: tuple[int, int], start: int, end: int
+    appointments: list[Appointment],
+    provider_id: int,
+    block: tuple[int, int],
+    start: int,
+    end: int,
+    *,
+    gaps_filled: bool = False,
 ) -> tuple[int, int]:
-    """Extra (overtime, waiting) minutes of the block when everyone, the newcomer too, shows."""
-    visits = [
-        Visit(a.start, a.end)
-        for a in appointments
-        if a.provider_id == provider_id and block[0] <= a.start < block[1]
-    ]
+    """Extra (overtime, waiting) minutes of the block when everyone, the newcomer too, shows.
+    With `gaps_filled`, the provider's free time after the newcomer's start counts as booked
+    (other placements may fill it), so no gap absorbs the delay."""
+    visits = sorted(
+        (
+            Visit(a.start, a.end)
+            for a in appointments
+            if a.provider_id == provider_id and block[0] <= a.start < block[1]
+        ),
+        key=lambda v: v.start,
+    )
+    if gaps_filled:
+        fillers, free_from = [], start
+        for v in visits:
+            if v.start > free_from:
+                fillers.append(Visit(free_from, v.start))
+            free_from = max(free_from, v.end)
+        if free_from < block[1]:
+            fillers.append(Visit(free_from, block[1]))
+        visits += fillers
     before = play(visits, block[1])
     after = play([*visits, Visit(start, end)], block[1])
     return after.overtime_min - before.overtime_min, after.wait_min - before.wait_min
@@ -182,6 +202,7 @@ class SlotIndex:
                         (block.start, block.end),
                         start,
                         end,
+                        gaps_filled=self.instance.policy.collision_gaps_filled,
                     )
                 chairs = [
                     c

@@ -103,6 +103,10 @@ class Policy(Frozen):
     overtime_limit_min: float = Field(
         default=15.0, ge=0, description="expected overtime minutes per provider and working block"
     )
+    collision_gaps_filled: bool = Field(
+        default=False,
+        description="cost a collision as if the provider's later free time were booked too",
+    )
     chair_options: int = Field(default=1, ge=1, description="chairs tried per provider and time")
     max_candidates_per_request: int = Field(
         default=10, ge=1, description="plan: the best options kept per request"

@@ -30,7 +30,13 @@ class Collision:
     wait_min: float
 
 
-def collision(appointments: list[Appointment], candidate: Candidate, request: Request) -> Collision:
+def collision(
+    appointments: list[Appointment],
+    candidate: Candidate,
+    request: Request,
+    *,
+    gaps_filled: bool = False,
+) -> Collision:
     if candidate.overbook_of is None:
         return Collision(0.0, 0.0)
     target = next(a for a in appointments if a.appointment_id == candidate.overbook_of)
@@ -40,6 +46,7 @@ def collision(appointments: list[Appointment], candidate: Candidate, request: Re
         (candidate.block_start, candidate.block_end),
         candidate.start,
         candidate.end,
+        gaps_filled=gaps_filled,
     )
     both = target.show_probability * request.show_probability
     return Collision(overtime_min=both * overtime, wait_min=both * wait)

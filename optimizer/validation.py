@@ -92,7 +92,12 @@ def validate(
                 block.end,
                 p.overbook_of,
             )
-            cost = collision(instance.appointments, candidate, request)
+            cost = collision(
+                instance.appointments,
+                candidate,
+                request,
+                gaps_filled=policy.collision_gaps_filled,
+            )
             overtime[(p.provider_id, block.start)] += cost.overtime_min
     targets = Counter(p.overbook_of for p in placements if p.overbook_of is not None)
     problems += [f"appointment {a} overbooked {n} times" for a, n in targets.items() if n > 1]

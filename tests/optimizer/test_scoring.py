@@ -51,3 +51,14 @@ def test_outcomes_follow_the_probabilities_and_the_seed():
     b = score(case, _plan([]), appointment_show=show, request_show={}, draws=400, seed=5)
     assert a == b
     assert abs(a.patients_seen - 8 * 0.7) < 0.25
+
+
+def test_a_gap_absorbs_a_collision_unless_gaps_count_as_filled():
+    from optimizer.candidates import collision_minutes
+
+    # 08:00-09:00 held, 09:00-10:00 free, block ends 10:00; the newcomer overlaps the first hour
+    held = [appointment(1, OPEN, OPEN + 60)]
+    block = (OPEN, OPEN + 120)
+    assert collision_minutes(held, 1, block, OPEN, OPEN + 60) == (0, 60)
+    overtime, wait = collision_minutes(held, 1, block, OPEN, OPEN + 60, gaps_filled=True)
+    assert overtime == 60 and wait > 60
