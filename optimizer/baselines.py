@@ -43,7 +43,7 @@ def _greedy(instance: Instance, *, name: str, overbook_budget: dict[int, int] | 
     patient = {r.request_id: r.patient_id for r in instance.requests}
     placements: list[Placement] = []
     overbooked: set[int] = set()
-    used: Counter[int] = Counter()
+    used: Counter[tuple[int, int]] = Counter()  # overbooks per provider block
     for request_id in _front_desk_order(instance):
         request = instance.request(request_id)
         options = options_for(
@@ -62,7 +62,7 @@ def _greedy(instance: Instance, *, name: str, overbook_budget: dict[int, int] | 
                     occupancy.take(("patient", patient[c.request_id] or 0), c.start, c.end)
                 if c.overbook_of is not None:
                     overbooked.add(c.overbook_of)
-                    used[c.provider_id * 100_000 + c.block_start] += 1
+                    used[(c.provider_id, c.block_start)] += 1
                 placements.append(option.placement())
                 break
     placements.sort(key=lambda p: p.request_id)
@@ -80,7 +80,7 @@ def _fits(
     option: Option,
     occupancy: Occupancy,
     overbooked: set[int],
-    used: Counter[int],
+    used: Counter[tuple[int, int]],
     budget: dict[int, int] | None,
     patient: dict[int, int | None],
 ) -> bool:
@@ -96,7 +96,7 @@ def _fits(
         return True
     if c.overbook_of in overbooked or budget is None:
         return False
-    return used[c.provider_id * 100_000 + c.block_start] < budget.get(c.provider_id, 0)
+    return used[(c.provider_id, c.block_start)] < budget.get(c.provider_id, 0)
 
 
 def first_fit(instance: Instance) -> Plan:
