@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import runpy
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -20,7 +23,7 @@ from core_app.domain.staff import SYSTEM
 from core_app.service_layer import bootstrap, no_show_scores
 from models.no_show import features
 from pipelines import no_show
-from pipelines.transform import build_warehouse
+from pipelines.transform import build_warehouse, dbt_command, dbt_environment
 from tests.pipelines.conftest import REPO, Warehouse, build_practice
 
 METRICS = {"roc_auc", "pr_auc", "brier", "log_loss", "ece"}
@@ -144,3 +147,46 @@ def test_the_nightly_step_trains_only_when_the_last_training_is_old(practice, tr
             "trained_at"
         ],
     }
+
+
+def _features(warehouse: Path) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        frame = con.execute("SELECT * FROM marts.ml_no_show_features ORDER BY appointment_id").df()
+    return frame.set_index("appointment_id")
+
+
+def test_features_do_not_change_when_only_later_appointments_change(practice, tmp_path):
+    """Leakage through the mart: every completed visit from the middle of the history on
+    becomes a no-show in raw.*; after rebuilding the mart, no appointment that starts before
+    that moment has a different feature (while later ones do)."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy2(practice.settings.warehouse_path, copy)
+    settings = Settings(data_dir=tmp_path, warehouse_path=copy)
+    with duckdb.connect(str(copy)) as con:
+        (middle,) = con.execute(
+            "SELECT min(start_at) + (max(start_at) - min(start_at)) / 2 FROM raw.appointments "
+            "WHERE status = 'completed'"
+        ).fetchone() or (None,)
+        con.execute(
+            "UPDATE raw.appointments SET status = 'no_show', completed_at = NULL, "
+            "checked_in_at = NULL, no_show_at = start_at + INTERVAL 20 MINUTE "
+            "WHERE status = 'completed' AND start_at >= ?",
+            [middle],
+        )
+    completed = subprocess.run(
+        dbt_command(settings, "run", "--select", "+ml_no_show_features"),
+        env=dbt_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    before, after = _features(practice.settings.warehouse_path), _features(copy)
+    feature_columns = [c for c in before.columns if c not in ("is_labelled", "is_no_show")]
+    earlier = before.index[pd.to_datetime(before["start_at"]) < pd.Timestamp(middle)]
+    pd.testing.assert_frame_equal(
+        before.loc[earlier, feature_columns], after.loc[earlier, feature_columns]
+    )
+    later = before.index.difference(earlier)
+    assert (after.loc[later, "prior_no_shows"] > before.loc[later, "prior_no_shows"]).any()
