@@ -32,6 +32,7 @@ from models.demand.baselines import Forecaster
 
 DEMAND = "marts.ml_daily_demand"
 CLINICS = "staging.stg_core__clinics"
+APPOINTMENTS = "marts.fct_appointments"
 FORECASTS_TABLE = "ml.demand_forecasts"
 BACKTEST_TABLE = "ml.demand_backtest"
 VALUE = "requested_appointments"
@@ -72,13 +73,20 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def read_demand(warehouse: Path) -> tuple[pd.DataFrame, dict[int, str]]:
-    """The demand mart (clinic_id, date_day, category, requested_appointments) and each
-    clinic's country."""
+    """The demand mart (clinic_id, date_day, category, requested_appointments) from each
+    clinic's first appointment day on, and each clinic's country.
+
+    The mart starts at the first booking; before the first appointment day it holds only the
+    advance bookings of the first appointments (the bookings of anything earlier are not in the
+    records), a ramp that is an artefact of where the records begin, so it is left out."""
     with _connect(warehouse) as con:
         try:
             frame = con.execute(
-                f"SELECT clinic_id, date_day, category, {VALUE} FROM {DEMAND} "  # noqa: S608
-                "ORDER BY clinic_id, category, date_day"
+                f"SELECT d.clinic_id, d.date_day, d.category, d.{VALUE} FROM {DEMAND} AS d "  # noqa: S608
+                "JOIN (SELECT clinic_id, min(appointment_date) AS first_day "
+                f"FROM {APPOINTMENTS} GROUP BY clinic_id) AS f ON d.clinic_id = f.clinic_id "
+                "WHERE d.date_day >= f.first_day "
+                "ORDER BY d.clinic_id, d.category, d.date_day"
             ).df()
             countries = con.execute(f"SELECT clinic_id, country FROM {CLINICS}").fetchall()  # noqa: S608
         except duckdb.CatalogException as error:
@@ -102,7 +110,7 @@ def split_series(frame: pd.DataFrame, countries: dict[int, str]) -> Iterator[Ser
         )
 
 
-def _holidays(series: Series, horizon: int) -> pd.DataFrame:
+def holidays_for(series: Series, horizon: int) -> pd.DataFrame:
     first = series.frame["date"].iloc[0].date()
     last = (series.frame["date"].iloc[-1] + pd.Timedelta(days=horizon)).date()
     return holidays_frame(series.country, first, last)
@@ -125,7 +133,7 @@ def forecast(settings: Settings, options: Options = Options()) -> dict[str, Any]
         predicted = prophet_forecast(
             one.frame,
             options.horizon,
-            holidays=_holidays(one, options.horizon),
+            holidays=holidays_for(one, options.horizon),
             settings=options.prophet,
         )
         parts.append(
@@ -165,14 +173,17 @@ def read_truth(truth_dir: Path) -> pd.DataFrame | None:
     return truth
 
 
-def _truth_of(truth: pd.DataFrame | None, series: Series) -> pd.DataFrame | None:
-    if truth is None:
+def truth_of(truth: pd.DataFrame | None, series: Series) -> pd.DataFrame | None:
+    """The intensity of this series' clinic and category on the days the truth covers; zero
+    for a category the simulator gave that clinic no demand in; None for a clinic it lacks."""
+    if truth is None or not (truth["clinic_id"] == series.clinic_id).any():
         return None
     rows = truth[(truth["clinic_id"] == series.clinic_id) & (truth["category"] == series.category)]
-    aligned = rows.set_index("date")["intensity"].reindex(series.frame["date"])
-    if aligned.isna().any():  # a category the simulator never generates, or other days
-        return None
-    return pd.DataFrame({"date": series.frame["date"], "value": aligned.to_numpy()})
+    intensity = rows.set_index("date")["intensity"].reindex(series.frame["date"])
+    if rows.empty:
+        intensity = intensity.fillna(0.0)
+    known = intensity.notna().to_numpy()
+    return pd.DataFrame({"date": series.frame["date"][known], "value": intensity[known].to_numpy()})
 
 
 def _model(holidays: pd.DataFrame, settings: ProphetSettings) -> Forecaster:
@@ -193,11 +204,11 @@ def backtest_all(settings: Settings, options: Options = Options()) -> tuple[pd.D
     for one in _read_series(settings):
         if len(one.frame) < needed:
             continue
-        expected = _truth_of(truth, one)
+        expected = truth_of(truth, one)
         with_truth = with_truth and expected is not None
         result = backtest(
             one.frame,
-            _model(_holidays(one, longest), options.prophet),
+            _model(holidays_for(one, longest), options.prophet),
             horizons=options.horizons,
             n_origins=options.n_origins,
             step=options.step,

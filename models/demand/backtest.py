@@ -73,20 +73,20 @@ def backtest(
         scale = seasonal_naive_mae(history["value"])
         predictions = {name: f(history, longest) for name, f in forecasters.items()}
         if expected is not None:
-            predictions[TRUTH] = with_count_interval(
-                pd.DatetimeIndex(ahead["date"]), expected[position + 1 : position + 1 + longest]
-            )
+            known = expected[position + 1 : position + 1 + longest]
+            if np.isnan(known).any():
+                raise ValueError("the truth must cover every day that is scored")
+            predictions[TRUTH] = with_count_interval(pd.DatetimeIndex(ahead["date"]), known)
         for name, predicted in predictions.items():
             parts.append(_rows(name, history, ahead, predicted, scale, expected, position))
     return Backtest(pd.concat(parts, ignore_index=True), tuple(horizons))
 
 
 def _expected(frame: pd.DataFrame, truth: pd.DataFrame | None) -> np.ndarray | None:
+    """The truth on the series' days (NaN where it has none; scored days must have one)."""
     if truth is None:
         return None
     aligned = check_series(truth).set_index("date")["value"].reindex(frame["date"])
-    if aligned.isna().any():
-        raise ValueError("the truth must cover every day of the series")
     return aligned.to_numpy(dtype=np.float64)
 
 

@@ -29,9 +29,9 @@ YEARLY_MIN_DAYS = 731
 class ProphetSettings:
     interval_width: float = 0.8
     seasonality_mode: Literal["additive", "multiplicative"] = "multiplicative"
-    #: stiffer than prophet's 0.05, and a smoother year than its order 10: one series is a
-    #: few visits a day, and prophet's defaults chase that noise (docs/demand.md has both runs)
-    changepoint_prior_scale: float = 0.01
+    changepoint_prior_scale: float = 0.05
+    #: a smoother year than prophet's order 10: one series is a few visits a day, and order 10
+    #: chases that noise (docs/demand.md has the backtests of both)
     yearly_order: int = 4
     #: draws for the interval; prophet samples them from numpy's global generator, which is
     #: seeded with `seed` for the call and restored afterwards

@@ -60,7 +60,7 @@ def test_a_series_must_have_one_row_a_day_without_missing_values():
     with pytest.raises(ValueError, match="without gaps"):
         check_series(pd.concat([series, series.tail(1)]))
     with pytest.raises(ValueError, match="missing values"):
-        check_series(series.assign(value=[1, None, 3, 4]))
+        check_series(series.assign(value=[1.0, float("nan"), 3.0, 4.0]))
     with pytest.raises(ValueError, match="date and value"):
         check_series(series.rename(columns={"value": "count"}))
     shuffled = check_series(series.iloc[[2, 0, 3, 1]])
