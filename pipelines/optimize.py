@@ -114,8 +114,14 @@ def _requests(app: App, clinic_id: int, week: Week, show: float, now: datetime) 
 
 
 def build_instance(
-    app: App, clinic_id: int, monday: date, *, policy: Policy | None = None
+    app: App,
+    clinic_id: int,
+    monday: date,
+    *,
+    policy: Policy | None = None,
+    skip: frozenset[int] = frozenset(),
 ) -> tuple[Instance, Week]:
+    """The clinic's week as an optimizer instance; requests in `skip` are left out."""
     clinic = next(
         c for c in practice_queries.list_clinics(app.uow(), SYSTEM) if c["clinic_id"] == clinic_id
     )
@@ -180,7 +186,7 @@ def build_instance(
         )
         for r in _requests(app, clinic_id, week, show, now)
     ]
-    requests = [r for r in requests if r.windows]
+    requests = [r for r in requests if r.windows and r.request_id not in skip]
     instance = Instance(
         clinic_id=clinic_id,
         week_start_date=monday.isoformat(),
@@ -211,10 +217,16 @@ def _suggestion(week: Week, p: Placement, plan_ref: str) -> SlotSuggestion:
 
 
 def plan_week(
-    app: App, clinic_id: int, monday: date, *, policy: Policy | None = None, record: bool = True
+    app: App,
+    clinic_id: int,
+    monday: date,
+    *,
+    policy: Policy | None = None,
+    record: bool = True,
+    skip: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """Plan the week and store one pending suggestion per placed request."""
-    instance, week = build_instance(app, clinic_id, monday, policy=policy)
+    instance, week = build_instance(app, clinic_id, monday, policy=policy, skip=skip)
     result = plan(instance)
     problems = validate(instance, result.placements)
     if problems:
@@ -234,8 +246,31 @@ def plan_week(
         "gap": result.gap,
         "seconds": round(result.seconds, 3),
         "terms": result.terms,
+        "placed_request_ids": [p.request_id for p in result.placements],
         "suggestion_ids": ids,
     }
+
+
+def plan_ahead(app: App, *, weeks: int = 2, policy: Policy | None = None) -> list[dict[str, Any]]:
+    """The nightly step: plan this week and the next `weeks - 1` for every clinic. A request
+    placed in an earlier week is left out of the later ones (storing a suggestion expires the
+    request's earlier pending ones)."""
+    summaries = []
+    for clinic in practice_queries.list_clinics(app.uow(), SYSTEM):
+        today = app.clock().astimezone(ZoneInfo(clinic["timezone"])).date()
+        monday = today - timedelta(days=today.weekday())
+        placed: set[int] = set()
+        for k in range(weeks):
+            summary = plan_week(
+                app,
+                clinic["clinic_id"],
+                monday + timedelta(weeks=k),
+                policy=policy,
+                skip=frozenset(placed),
+            )
+            placed |= set(summary["placed_request_ids"])
+            summaries.append(summary)
+    return summaries
 
 
 def suggest_for_request(

@@ -64,3 +64,21 @@ def test_suggestions_for_one_request_lie_ahead_and_are_stored(practice: Practice
     now = practice.app.clock()
     assert all(s >= now.isoformat() for s in starts)
     assert len({(s["provider_id"], s["start_at"]) for s in result["suggestions"]}) == 3
+
+
+def test_planning_ahead_gives_each_request_one_week(practice: Practice) -> None:
+    spans_both = _request(practice, 1, latest_date=MONDAY + timedelta(days=11))
+    next_week = _request(
+        practice,
+        2,
+        earliest_date=MONDAY + timedelta(days=7),
+        latest_date=MONDAY + timedelta(days=11),
+    )
+    summaries = optimize.plan_ahead(practice.app, weeks=2)
+    assert [s["week"] for s in summaries] == [
+        MONDAY.isoformat(),
+        (MONDAY + timedelta(days=7)).isoformat(),
+    ]
+    assert [s["placed_request_ids"] for s in summaries] == [[spans_both], [next_week]]
+    pending = suggestions.list_suggestions(practice.app.uow(), practice.admin, practice.clinic_id)
+    assert sorted(s["request_id"] for s in pending) == [spans_both, next_week]
