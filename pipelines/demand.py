@@ -147,7 +147,7 @@ def forecast(settings: Settings, options: Options = Options()) -> dict[str, Any]
         raise DemandUnavailable(f"every series has less than {MIN_HISTORY} days of history")
     table = pd.concat(parts, ignore_index=True)
     table["date_day"] = pd.to_datetime(table["date_day"]).dt.date
-    _replace(settings.warehouse_path, FORECASTS_TABLE, table)
+    replace_table(settings.warehouse_path, FORECASTS_TABLE, table)
     as_of: date = table["as_of_date"].max()
     totals = table.groupby("clinic_id")["yhat"].sum()
     return {
@@ -230,7 +230,7 @@ def evaluate(settings: Settings, options: Options = Options()) -> dict[str, Any]
     rows, with_truth = backtest_all(settings, options)
     if not with_truth:
         rows = rows[rows["method"] != "truth"].assign(expected=float("nan"))
-    _replace(settings.warehouse_path, BACKTEST_TABLE, rows.drop(columns=["scale"]))
+    replace_table(settings.warehouse_path, BACKTEST_TABLE, rows.drop(columns=["scale"]))
     result = summarise(rows, options.horizons)
     return {
         **result,
@@ -244,7 +244,7 @@ def evaluate(settings: Settings, options: Options = Options()) -> dict[str, Any]
     }
 
 
-def _replace(warehouse: Path, table_name: str, table: pd.DataFrame) -> None:
+def replace_table(warehouse: Path, table_name: str, table: pd.DataFrame) -> None:
     """Replace `table_name` with `table` in one transaction (the run is the whole table)."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("BEGIN")
