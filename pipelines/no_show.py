@@ -195,6 +195,12 @@ def _record_in_core(settings: Settings, scores: list[NoShowScore]) -> int:
         app.close()
 
 
+def _utc(times: pd.Series) -> pd.Series:
+    """The mart's timestamps are UTC without a zone: say so before writing TIMESTAMPTZ."""
+    parsed = pd.to_datetime(times)
+    return parsed.dt.tz_localize("UTC") if parsed.dt.tz is None else parsed.dt.tz_convert("UTC")
+
+
 def write_scores(warehouse: Path, table: pd.DataFrame) -> None:
     """Replace the scores of these appointments in ml.no_show_scores (one transaction)."""
     with duckdb.connect(str(warehouse)) as con:
@@ -236,7 +242,7 @@ def score(settings: Settings, *, days: int = 14, as_of: date | None = None) -> d
             "appointment_id": rows["appointment_id"].astype("int64"),
             "clinic_id": rows["clinic_id"].astype("int64"),
             "appointment_date": rows["appointment_date"],
-            "start_at": rows["start_at"],
+            "start_at": _utc(rows["start_at"]),
             "probability": probability,
             "risk_band": [
                 limits[int(c)].band(float(p)).value
