@@ -120,7 +120,13 @@ def test_scoring_again_replaces_the_scores(practice, trained):
     assert after["scored"] == before["scored"]
     with duckdb.connect(str(practice.settings.warehouse_path), read_only=True) as con:
         (count,) = con.execute("SELECT count(*) FROM ml.no_show_scores").fetchone() or (0,)
+        (shifted,) = con.execute(
+            "SELECT count(*) FROM ml.no_show_scores AS s "
+            "JOIN marts.ml_no_show_features AS f USING (appointment_id) "
+            "WHERE timezone('UTC', s.start_at) <> f.start_at"
+        ).fetchone() or (1,)
     assert count == after["scored"]
+    assert shifted == 0  # start times stay UTC
 
 
 def test_score_without_a_model_is_refused_with_a_hint(tmp_path: Path, practice):
