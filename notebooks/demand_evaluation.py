@@ -105,9 +105,11 @@ print(f"plot: {out / 'demand_backtest.png'}")
 
 # %% [markdown]
 # ## The next 90 days
-# Fitted on the whole history; weekly totals with their interval.
+# Fitted on the whole history: the expected requests per week (the daily 80 % bounds do not
+# add up to a weekly interval, so only the expectation is summed), and the first days.
 
 # %%
 ahead = forecast(series.frame, 90, holidays=holidays)
-weekly = ahead.resample("W-SUN", on="date")[["yhat", "yhat_lower", "yhat_upper"]].sum()
+weekly = ahead.resample("W-SUN", on="date")["yhat"].sum()
 print(weekly.round(1).head(6).to_string())
+print(ahead.head(7).round(2).to_string(index=False))
