@@ -85,3 +85,10 @@ def test_too_short_a_history_is_refused():
     short = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=10), "value": 1.0})
     with pytest.raises(ValueError, match="at least 14 days"):
         forecast(short, 7)
+
+
+def test_a_series_without_demand_forecasts_none():
+    empty = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=60), "value": 0.0})
+    predicted = forecast(empty, 14, settings=SETTINGS)
+    assert predicted["yhat"].abs().max() < 1e-6
+    assert predicted["yhat_upper"].max() < 1e-6
