@@ -3,11 +3,9 @@ through the bulk path, and write the ground truth and the open requests beside i
 
 from __future__ import annotations
 
-import gc
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from core_app.domain.staff import Actor
 from core_app.service_layer import bootstrap, practice, users
 from core_app.service_layer.bootstrap import App
 from core_app.service_layer.history import stored_counts
+from core_app.service_layer.memory import gc_paused
 from simulator import future, loader, truth
 from simulator.generate import World, generate
 from simulator.params import SimulationParams
@@ -37,20 +36,6 @@ class Practice:
     clinic_ids: list[int]
     provider_ids: list[int]
     chair_ids: list[int]
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused while millions of records are built (it would
-    rescan them again and again: ~3.6 of 4.9 s building a million visit records); the
-    simulator makes no reference cycles worth collecting meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def clinic_name(index: int) -> str:
@@ -149,7 +134,7 @@ def simulate(
                 "--admin-username of an admin, or simulate into a fresh --data-dir"
             ) from error
         t0 = time.perf_counter()
-        with no_cyclic_gc():
+        with gc_paused():
             world = generate(params)
             progress(f"generated {len(world.appointments)} appointments")
             t1 = time.perf_counter()

@@ -15,7 +15,6 @@ READ ONLY), so a run sees the core at one moment.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from core_app.adapters.types import UtcDateTime
 from core_app.config import Settings
 from core_app.domain.staff import SYSTEM
 from core_app.service_layer.bootstrap import App
+from core_app.service_layer.memory import gc_paused
 
 #: the core tables the warehouse receives, parents before children
 EXTRACTED_TABLES: tuple[str, ...] = (
@@ -210,19 +210,6 @@ def _fetch_type(col: RawColumn, dialect: str) -> pa.DataType:
     return _ARROW[col.kind]
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Millions of fresh row tuples would set the cyclic collector off again and again; they
-    hold no cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class Extraction:
     """One read-only snapshot of the core from which changed rows are taken, table by table."""
 
@@ -260,7 +247,7 @@ class Extraction:
         dialect = self._connection.dialect.name
         fetched = pa.struct([(c.name, _fetch_type(c, dialect)) for c in derived])
         batches = []
-        with _no_cyclic_gc():
+        with gc_paused():
             result = self._connection.execute(query)
             cursor = result.cursor  # plain tuples: the columns are untyped, nothing to process
             while chunk := cursor.fetchmany(CHUNK_ROWS):

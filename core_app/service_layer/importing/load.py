@@ -12,9 +12,7 @@ Re-importing the same files changes nothing: each record keeps its source key in
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +24,7 @@ from core_app.service_layer.importing.options import ImportOptions
 from core_app.service_layer.importing.parse import parse_folder
 from core_app.service_layer.importing.plan import make_plan
 from core_app.service_layer.importing.problems import Problems
+from core_app.service_layer.memory import gc_paused
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import run_use_case
 
@@ -57,20 +56,6 @@ def import_directory(
     hours = options.check()
     with gc_paused():
         return _import(uow, actor, folder, options, hours)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a large import holds millions of small acyclic
-    objects (rows, times, tuples), and every collection would walk them all again — about
-    half the parsing time. Reference counting still frees them; collection resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _import(
