@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -38,7 +37,7 @@ from typing import Any
 from models.no_show import explain, features
 from models.no_show.train import BoostingParams, fit
 from simulator.generate import generate
-from simulator.params import SimulationParams
+from simulator.sizing import sized_for
 from tests.models.conftest import mart_frame
 
 EXPLAINED = 20_000
@@ -60,20 +59,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     today = date.fromisoformat(args.today)
 
-    def params(clinics: int) -> SimulationParams:
-        return SimulationParams(
-            clinics=clinics,
-            years=args.years,
-            patients=args.patients_per_clinic * clinics,
-            seed=args.seed,
-            today=today,
-        )
-
-    pilot = len(generate(params(1)).appointments)
-    clinics = max(1, math.ceil(args.appointments / pilot))
-    log(f"{pilot} appointments per clinic: {clinics} clinics")
+    sized = sized_for(
+        args.appointments,
+        years=args.years,
+        patients_per_clinic=args.patients_per_clinic,
+        seed=args.seed,
+        today=today,
+    )
+    clinics = sized.params.clinics
+    log(f"{sized.per_clinic} appointments per clinic: {clinics} clinics")
     started = time.perf_counter()
-    frame = mart_frame(generate(params(clinics)))
+    frame = mart_frame(generate(sized.params))
     log(f"{len(frame)} appointments generated in {time.perf_counter() - started:.1f} s")
 
     split = features.split_by_time(frame)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import sqlite3
@@ -46,9 +45,8 @@ from pipelines.extract_load import extract_load
 from pipelines.kpi import period_kpis
 from pipelines.offline import apply_offline_defaults
 from pipelines.transform import build_warehouse
-from simulator.generate import generate
-from simulator.params import SimulationParams
 from simulator.run import simulate
+from simulator.sizing import sized_for
 
 ADMIN = "simulator"
 T = TypeVar("T")
@@ -194,23 +192,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     today = date.fromisoformat(args.today)
 
-    pilot = generate(
-        SimulationParams(
-            clinics=1,
-            years=args.years,
-            patients=args.patients_per_clinic,
-            seed=args.seed,
-            today=today,
-        )
-    )
-    clinics = max(1, math.ceil(args.appointments / len(pilot.appointments)))
-    params = SimulationParams(
-        clinics=clinics,
+    params = sized_for(
+        args.appointments,
         years=args.years,
-        patients=clinics * args.patients_per_clinic,
+        patients_per_clinic=args.patients_per_clinic,
         seed=args.seed,
         today=today,
-    )
+    ).params
+    clinics = params.clinics
     given = os.environ.get("DENTOPS_DATA_DIR")
     folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="dentops-bench-pipeline-"))
     apply_offline_defaults(folder)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import sys
@@ -27,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from core_app.config import Settings
-from simulator.generate import generate
-from simulator.params import SimulationParams
 from simulator.run import simulate
+from simulator.sizing import sized_for
 
 
 def log(message: str) -> None:
@@ -46,24 +44,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     today = date.fromisoformat(args.today)
 
-    pilot = generate(
-        SimulationParams(
-            clinics=1,
-            years=args.years,
-            patients=args.patients_per_clinic,
-            seed=args.seed,
-            today=today,
-        )
-    )
-    per_clinic = len(pilot.appointments)
-    clinics = max(1, math.ceil(args.appointments / per_clinic))
-    params = SimulationParams(
-        clinics=clinics,
+    sized = sized_for(
+        args.appointments,
         years=args.years,
-        patients=clinics * args.patients_per_clinic,
+        patients_per_clinic=args.patients_per_clinic,
         seed=args.seed,
         today=today,
     )
+    params, per_clinic, clinics = sized.params, sized.per_clinic, sized.params.clinics
     log(f"pilot: {per_clinic} appointments a clinic; running {clinics} clinics")
 
     given = os.environ.get("DENTOPS_DATA_DIR")
