@@ -1,7 +1,7 @@
 """Every schedule of the pipelines, served by `dentops pipeline serve` (Prefect's `serve`).
 
-- `nightly`: extract_load -> build_warehouse at 02:00 (later issues add train, score,
-  forecast and optimize to the same flow).
+- `nightly`: extract_load -> build_warehouse -> train (when due) -> score -> forecast ->
+  plan the next two weeks, at 02:00.
 - `hourly-incremental`: the hour's changes, at half past every hour except the nightly's hour,
   so the two never hold the warehouse file at the same time (DuckDB allows one writer process);
   each deployment also runs one flow run at a time.
@@ -31,7 +31,7 @@ def deployments(timezone: str = "UTC") -> list[RunnerDeployment]:
             schedule=Cron(NIGHTLY_CRON, timezone=timezone),
             parameters={"full_refresh": False},
             concurrency_limit=1,
-            description="extract_load -> build_warehouse, every night",
+            description="extract_load, build_warehouse, train when due, score, forecast, plan",
         ),
         hourly.to_deployment(
             name="hourly-incremental",

@@ -22,14 +22,34 @@ pipeline_app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
+def _describe_step(name: str, step: dict[str, Any]) -> str:
+    if "skipped" in step:
+        return f"{name}: skipped ({step['skipped']})"
+    if name == "train":
+        if not step["trained"]:
+            return f"train: not due (last trained {step['last_trained_at']})"
+        return f"train: model {step['run_id']} trained, promoted={step['promoted']}"
+    if name == "score":
+        return f"score: {step['scored']} appointments scored ({step['bands']})"
+    if name == "forecast":
+        return f"forecast: {step['series']} demand series to {step['last_date']}"
+    return f"plan: {step['suggestions']} suggestions over {len(step['weeks'])} clinic-weeks"
+
+
 def _describe_run(result: dict[str, Any]) -> str:
     loaded = result["extract_load"]
     built = result["build_warehouse"]
-    return (
+    lines = [
         f"extract_load: {loaded['rows']} rows merged into raw.*"
-        + (" (full refresh)" if loaded["full_refresh"] else "")
-        + f"; build_warehouse: {built['passed']} of {built['nodes']} dbt nodes passed"
-    )
+        + (" (full refresh)" if loaded["full_refresh"] else ""),
+        f"build_warehouse: {built['passed']} of {built['nodes']} dbt nodes passed",
+    ]
+    lines += [_describe_step(name, result[name]) for name in ANALYTICS if name in result]
+    return "\n".join(lines)
+
+
+#: the nightly steps after the warehouse, in order
+ANALYTICS = ("train", "score", "forecast", "plan")
 
 
 @pipeline_app.command("run")
@@ -38,9 +58,18 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild raw.* from scratch (atomically).")
     ] = False,
+    warehouse_only: Annotated[
+        bool,
+        typer.Option(
+            "--warehouse-only",
+            help="Stop after build_warehouse: no training, scoring, forecast or plan.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the nightly flow now, in this process (Prefect's local engine, no server)."""
+    """Run the nightly flow now, in this process (Prefect's local engine, no server):
+    extract_load, build_warehouse, then train the no-show model when due, score the next 14
+    days, forecast demand and plan the next two weeks of every clinic."""
     from pipelines.offline import apply_offline_defaults
 
     session: Session = ctx.obj
@@ -54,7 +83,7 @@ def run(
 
     with refusals():
         try:
-            result = nightly(full_refresh=full_refresh)
+            result = nightly(full_refresh=full_refresh, analytics=not warehouse_only)
         except (WarehouseBuildFailed, SchemaChanged) as error:
             raise ValidationError(str(error)) from error
     emit(result, as_json=as_json, human=_describe_run(result))

@@ -6,8 +6,9 @@ The practice: 1 clinic, 1 year of history before 2026-06-30, 800 patients, seed 
 (`practice_copy`), so the shared one stays as the fixture built it.
 
 `changed`: a copy whose core then had a morning of activity (through the core's services) not
-yet loaded; `reference`: a copy of `changed` after one uninterrupted `dentops pipeline run`,
-the run that idempotency and kill-and-rerun results are compared with.
+yet loaded; `reference`: a copy of `changed` after one uninterrupted
+`dentops pipeline run --warehouse-only` (extract_load and build_warehouse: the warehouse part of
+the nightly run), the run that idempotency and kill-and-rerun results are compared with.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ class Reference:
 
 def run_pipeline(practice: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*dentops_command(), "pipeline", "run", *args, "--json"],
+        [*dentops_command(), "pipeline", "run", "--warehouse-only", *args, "--json"],
         env=practice.env(),
         capture_output=True,
         text=True,

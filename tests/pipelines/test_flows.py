@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core_app.config import Settings
+from core_app.service_layer.bootstrap import initialise
 from pipelines import deployments, flows
 from pipelines.transform import WarehouseBuildFailed
 from tests.pipelines.conftest import Reference, copy_practice
@@ -44,3 +46,24 @@ def test_deployments_schedule_nightly_and_hourly_without_overlap():
     assert "2" not in hourly.cron.split()[1].split(",")  # type: ignore[union-attr]
     assert all(d.concurrency_limit == 1 for d in made.values())
     assert made["nightly"].parameters == {"full_refresh": False}
+
+
+def test_the_model_steps_of_a_new_practice_say_why_they_skip_and_plan_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
+):
+    settings = Settings(data_dir=tmp_path / "data")
+    initialise(settings, admin_username="admin", admin_password="first-night-password")
+    monkeypatch.setenv("DENTOPS_DATA_DIR", str(settings.data_dir))
+
+    result = flows.run_analytics()
+
+    assert result["train"]["skipped"].startswith("no warehouse at")
+    assert result["score"]["skipped"].startswith("no trained model")
+    assert result["forecast"]["skipped"].startswith("no warehouse at")
+    assert result["plan"] == {"weeks": [], "suggestions": 0}  # no clinic yet
+
+
+def test_the_nightly_deployment_runs_the_model_steps():
+    (nightly,) = (d for d in deployments.deployments() if d.name == "nightly")
+    assert "score" in (nightly.description or "") and "plan" in (nightly.description or "")
+    assert flows.nightly.fn.__defaults__ == (False, True)  # full_refresh off, analytics on

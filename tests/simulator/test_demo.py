@@ -28,8 +28,26 @@ def test_demo_builds_a_year_of_practice_with_staff_logins(tmp_path: Path) -> Non
         env={**env, "DENTOPS_ACTOR": "frontdesk"},
     )
     assert listing.exit_code == 0, listing.stderr
+    # the whole nightly pipeline ran on it: warehouse, model, scores, forecast, plan
+    assert (folder / "warehouse.duckdb").exists()
+    nightly = summary["warehouse"]
+    assert nightly["train"]["trained"] and nightly["train"]["current_model"]
+    assert nightly["score"]["scored"] > 0 and nightly["score"]["recorded_in_core"] > 0
+    assert nightly["forecast"]["series"] > 0
+    plan = nightly["plan"]
+    assert [w["week"] for w in plan["weeks"]] == sorted(w["week"] for w in plan["weeks"])
+    assert len(plan["weeks"]) == 2 and plan["suggestions"] == sum(
+        w["placed"] for w in plan["weeks"]
+    )
+    assert all(w["status"] in {"OPTIMAL", "FEASIBLE"} for w in plan["weeks"])
+    pending = CliRunner().invoke(
+        cli,
+        ["suggestion", "list", "--clinic", "1", "--json"],
+        env={**env, "DENTOPS_ACTOR": "admin"},
+    )
+    assert pending.exit_code == 0, pending.stderr
+    assert len(json.loads(pending.stdout)["suggestions"]) == plan["suggestions"] > 0
     # rebuilding replaces the demo; a folder that is not a demo is refused
-    assert (folder / "warehouse.duckdb").exists()  # the nightly pipeline ran on it
     again = CliRunner().invoke(cli, ["demo", "--no-warehouse", "--json"], env=env)
     assert again.exit_code == 0, again.stderr
     other = tmp_path / "other"
