@@ -72,8 +72,9 @@ lint: $(VENV_STAMP)
 	done; \
 	exit $$status
 
-# Tests see DENTOPS_TEST_POSTGRES_URL for a fresh PostgreSQL cluster, removed afterwards.
-PYTEST_CMD = scripts/with-postgres.sh $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+# Two shards at once (one per CPU), each seeing DENTOPS_TEST_POSTGRES_URL for its own fresh
+# PostgreSQL cluster, removed afterwards (scripts/pytest-shards.sh; SHARDS=1 for one process).
+PYTEST_CMD = scripts/pytest-shards.sh $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 pytest: $(VENV_STAMP)
 	$(PYTEST_CMD)

@@ -45,7 +45,7 @@ OFFLINE_ENV = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_HOME": str(REPO / ".prefect"),
+    "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(REPO / ".prefect")),
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
 
