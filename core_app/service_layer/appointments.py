@@ -81,7 +81,7 @@ def book_in_transaction(
     appointment_id = require_id(uow.appointments.add(appointment).appointment_id)
     action = "appointment.overbook" if overbook_of else "appointment.book"
     if not allow_past or appointment.start_at > uow.now():  # no reminders for past history
-        reminders.schedule_for(uow, actor, [appointment_id])
+        reminders.schedule_for(uow, actor, [appointment_id], replace=False)
     uow.audit(actor, action, "appointment", appointment_id, detail=f"patient {patient_id}")
     return appointment_id
 

@@ -90,15 +90,19 @@ def _rows_for(
     ]
 
 
-def schedule_for(uow: UnitOfWork, actor: Actor, appointment_ids: Sequence[int]) -> int:
+def schedule_for(
+    uow: UnitOfWork, actor: Actor, appointment_ids: Sequence[int], *, replace: bool = True
+) -> int:
     """(Re)plan the reminders of these appointments from their current start, status, risk
     band and clinic policy: pending ones are cancelled first. Returns how many were scheduled.
-    Called by booking, rescheduling and the catch-up; audited as one entry per call."""
+    Called by booking and rescheduling (whose own audit entry covers the transaction) and by
+    the catch-up (which audits it)."""
     if not appointment_ids:
         return 0
     connection = uow.session.connection()
     now = uow.now()
-    store.cancel_pending(connection, appointment_ids, now)
+    if replace:  # a new booking has nothing to replace
+        store.cancel_pending(connection, appointment_ids, now)
     facts = store.appointment_facts(connection, appointment_ids)
     policy_of = store.policies(connection, {f.clinic_id for f in facts})
     rows: list[dict[str, Any]] = []
@@ -113,32 +117,17 @@ def schedule_for(uow: UnitOfWork, actor: Actor, appointment_ids: Sequence[int]) 
         )
         rows += _rows_for(fact, planned, now)
     store.add_reminders(connection, rows)
-    ids = list(appointment_ids)
-    uow.audit(
-        actor,
-        "reminder.schedule",
-        "appointment",
-        ids[0] if len(ids) == 1 else None,
-        detail=f"{len(rows)} reminders for {len(ids)} appointment(s)",
-    )
     return len(rows)
 
 
 def cancel_for(uow: UnitOfWork, actor: Actor, appointment_id: int) -> None:
     """The appointment was cancelled, missed or completed: its pending reminders and its open
-    call task are cancelled."""
+    call task are cancelled (in the transaction of the appointment's use case, whose audit
+    entry covers it)."""
     connection = uow.session.connection()
     now = uow.now()
-    reminders = store.cancel_pending(connection, [appointment_id], now)
-    tasks = store.cancel_call_tasks(connection, [appointment_id], now)
-    if reminders or tasks:
-        uow.audit(
-            actor,
-            "reminder.cancel",
-            "appointment",
-            appointment_id,
-            detail=f"{reminders} reminders, {tasks} call tasks",
-        )
+    store.cancel_pending(connection, [appointment_id], now)
+    store.cancel_call_tasks(connection, [appointment_id], now)
 
 
 def apply_risk(uow: UnitOfWork, actor: Actor, bands: dict[int, RiskBand]) -> int:
@@ -201,7 +190,16 @@ def schedule_upcoming(uow: UnitOfWork, actor: Actor) -> int:
         ids = store.upcoming_without_reminders(
             uow.session.connection(), now=now, until=now + CATCH_UP_HORIZON
         )
-        return schedule_for(uow, actor, ids) if ids else 0
+        scheduled = schedule_for(uow, actor, ids) if ids else 0
+        if ids:
+            uow.audit(
+                actor,
+                "reminder.schedule",
+                "appointment",
+                None,
+                detail=f"{scheduled} reminders for {len(ids)} upcoming appointment(s)",
+            )
+        return scheduled
 
     return run_use_case(
         uow, actor, action="reminder.catch_up", entity_type="reminder", entity_id=None, work=work

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from core_app.domain.exceptions import PermissionDenied, ValidationError
 from core_app.domain.no_show import NoShowScore
 from core_app.domain.reminder import ReminderPolicy
 from core_app.domain.request import NewRequest, RequestKind, SlotSuggestion
-from core_app.domain.staff import Role
+from core_app.domain.staff import SYSTEM, Role
 from core_app.service_layer import (
     appointments,
     no_show_scores,
@@ -41,7 +42,6 @@ def test_booking_schedules_the_standard_reminders_in_the_same_transaction(
     ]
     assert {v.channel for v in history} == {"sms"}  # the patients' preference (default sms)
     assert all(v.due_at.tzinfo is not None and v.attempts == 0 for v in history)
-    assert "reminder.schedule" in [e.action for e in audit_entries(practice.app)]
 
 
 def test_an_appointment_too_soon_for_the_24h_reminder_gets_only_the_later_ones(
@@ -202,3 +202,28 @@ def test_accepting_a_suggestion_books_with_reminders(practice: Practice) -> None
         ("standard", "pending", local(1, "10:00")),
         ("standard", "pending", local(2, "08:00")),
     ]
+
+
+def test_the_catch_up_schedules_upcoming_appointments_written_without_reminders(
+    practice: Practice,
+) -> None:
+    """Bulk loads (imports, the simulator) write no reminders; the dispatcher's catch-up gives
+    upcoming ones theirs, once."""
+    app = practice.app
+    appointment = book(practice, 1, "11:00")
+    with app.engine.begin() as connection:  # as a bulk load leaves it: no outbox rows
+        connection.execute(text("DELETE FROM reminders"))
+    assert reminders.schedule_upcoming(app.uow(), SYSTEM) == 2
+    assert reminders.schedule_upcoming(app.uow(), SYSTEM) == 0
+    assert [h[1] for h in kinds_and_times(practice, appointment)] == ["pending", "pending"]
+    front = add_staff(practice, "fran", Role.FRONT_DESK, clinic_id=practice.clinic_id)
+    with pytest.raises(PermissionDenied):
+        reminders.schedule_upcoming(app.uow(), front)
+
+
+def test_a_past_appointment_booked_as_history_gets_no_reminders(
+    practice: Practice, clock: FrozenClock
+) -> None:
+    clock.set_local(7, "12:00")
+    past = book(practice, 1, "11:00", allow_past=True)
+    assert kinds_and_times(practice, past) == []

@@ -57,6 +57,7 @@ class HttpSmsChannel:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
                 answer = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
+            error.close()  # its body is not read; release the connection
             retryable = error.code >= 500 or error.code == 429
             raise DeliveryError(f"sms provider: HTTP {error.code}", retryable=retryable) from None
         except TimeoutError:
