@@ -74,6 +74,7 @@ def test_reminders_of_a_booking_are_listed_and_dispatch_reports_in_json(
     )
     listed = dentops("reminders", "list", "--appointment", str(booked["appointment_id"]))
     rows = listed["reminders"]
+    assert isinstance(rows, list)
     assert [(r["kind"], r["status"], r["channel"]) for r in rows] == [
         ("standard", "pending", "email"),
         ("standard", "pending", "email"),

@@ -11,10 +11,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from core_app.adapters.channels.file import FileChannel
 from core_app.adapters.channels.sms import HttpSmsChannel
@@ -40,7 +43,7 @@ SENDER = "reminders@dentops.test"
 
 
 @pytest.fixture
-def mail() -> tuple[MailBox, int]:
+def mail() -> Iterator[tuple[MailBox, int]]:
     with smtp_server() as server:
         yield server
 
@@ -81,13 +84,12 @@ def channels(email: ReminderChannel, sms: ReminderChannel) -> dict[Channel, Remi
     return {Channel.EMAIL: email, Channel.SMS: sms}
 
 
-def statuses(practice: Practice, appointment_reminders: list[int]) -> dict[int, str]:
-    appointment = practice.app.uow()
-    with appointment as uow:
-        rows = uow.session.execute(
-            __import__("sqlalchemy").text("SELECT reminder_id, status FROM reminders")
-        ).all()
-    return {r: s for r, s in rows if r in appointment_reminders}
+def statuses(practice: Practice, ids: list[int]) -> dict[int, str]:
+    with practice.app.engine.connect() as connection:
+        rows: list[Any] = list(
+            connection.execute(text("SELECT reminder_id, status FROM reminders"))
+        )
+    return {int(r): str(s) for r, s in rows if r in ids}
 
 
 def test_email_reminder_arrives_with_first_name_time_and_clinic_only(
@@ -102,7 +104,9 @@ def test_email_reminder_arrives_with_first_name_time_and_clinic_only(
     (message,) = box.messages
     assert message["To"] == "erin@example.org"
     assert message["Message-ID"] == f"<dentops-reminder-{reminder_id}@dentops.test>"
-    body = message.get_payload(decode=True).decode()
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
     assert "Hello Erin" in body and "Main Street" in body and "Mon 7 Jan 2030 at 15:00" in body
     whole = message.as_string()
     for private in ("Privatesurname", "1984", "02-29", "555", "0199", "Testpatient"):
@@ -226,7 +230,7 @@ def test_sms_failures_are_retried_with_backoff_then_sent(
             r = dispatch_due(practice.app.uow(), SYSTEM, routes, options=options)
             return r.claimed, r.retried, r.sent
 
-        def view():  # type: ignore[no-untyped-def]
+        def view():
             (only,) = reminders.reminder_history(practice.app.uow(), SYSTEM, appointment)
             return only
 
