@@ -66,7 +66,8 @@ def smtp_server() -> Iterator[tuple[MailBox, int]]:
 @dataclass
 class SmsProvider:
     """`script`: what to do with the n-th request (1-based): an HTTP status to fail with, or
-    "stall" to answer after `stall_s` (longer than the client's timeout)."""
+    "stall": accept the message but send no answer for `stall_s`. `delivered`: messages sent
+    per idempotency key (a repeated key is answered 201 but not sent again)."""
 
     script: dict[int, int | str] = field(default_factory=dict)
     stall_s: float = 1.5
@@ -91,7 +92,9 @@ def _handler(provider: SmsProvider) -> type[BaseHTTPRequestHandler]:
             with provider.lock:
                 provider.requests.append(record)
                 action = provider.script.get(len(provider.requests))
-            if action == "stall":
+            if action == "stall":  # accepted (the text goes out), but the answer never comes
+                with provider.lock:
+                    provider.delivered[str(record["key"])] = 1
                 time.sleep(provider.stall_s)
                 return
             if isinstance(action, int):

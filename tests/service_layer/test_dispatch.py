@@ -206,6 +206,56 @@ def test_a_dispatcher_killed_mid_batch_and_rerun_delivers_each_reminder_once(
     assert view.last_error == UNKNOWN_GIVEN_UP
 
 
+def test_a_dispatcher_killed_while_texting_is_rerun_with_the_same_idempotency_key(
+    practice: Practice, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
+    """The SMS provider drops a repeated idempotency key: a message whose outcome was lost with
+    its dispatcher is sent again with the same key, and reaches the patient once."""
+    appointment = book(practice, 0, "15:00")  # Alma prefers text messages
+    front = add_staff(practice, "fran", Role.FRONT_DESK, clinic_id=practice.clinic_id)
+    clock.set_local(0, "10:00")
+    for _ in range(5):
+        reminders.send_extra_reminder(practice.app.uow(), front, appointment)
+    clock.set_local(0, "13:00")
+    ids = [v.reminder_id for v in reminders.reminder_history(practice.app.uow(), SYSTEM, 1)]
+    provider = SmsProvider(script={3: "stall"}, stall_s=8)
+    with sms_provider(provider) as url:
+        env = {
+            **os.environ,
+            "DENTOPS_DATA_DIR": str(settings.data_dir),
+            "DENTOPS_KEY_FILE": str(settings.key_file),
+            "DENTOPS_DATABASE_URL": settings.database_url,
+            "DENTOPS_SMS_BASE_URL": url,
+            "DENTOPS_SMS_ACCOUNT_SID": "AC123",
+            "DENTOPS_SMS_AUTH_TOKEN": "secret-token",
+            "DENTOPS_CHANNEL_TIMEOUT_S": "60",
+        }
+        errors = tmp_path / "child-stderr.txt"
+        with errors.open("wb") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "tests.service_layer.dispatch_child", clock.now.isoformat()],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+            deadline = time.monotonic() + 180
+            while len(provider.requests) < 3 and child.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert len(provider.requests) == 3, errors.read_text()
+            os.kill(child.pid, signal.SIGKILL)
+            assert child.wait(timeout=30) == -signal.SIGKILL
+        assert list(statuses(practice, ids).values()).count("sending") == 1
+        clock.advance(minutes=6)
+        routes = channels(FileChannel(tmp_path / "unused.jsonl"), sms(url))
+        rerun = dispatch_due(practice.app.uow(), SYSTEM, routes)
+    assert (rerun.recovered, rerun.sent) == (1, len(ids) - 2)
+    assert provider.delivered == {f"dentops-reminder-{i}": 1 for i in ids}
+    assert len(provider.requests) == len(ids) + 1  # one request repeated, one text
+    assert set(statuses(practice, ids).values()) == {"sent"}
+
+
 def sms(base_url: str, timeout_s: float = 5) -> HttpSmsChannel:
     return HttpSmsChannel(
         base_url=base_url,
