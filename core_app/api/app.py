@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core_app.api import (
@@ -50,6 +50,11 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def api_routes(api: FastAPI) -> list[APIRoute]:
+    """Every API route (FastAPI 0.150 keeps included routers nested)."""
+    return [c.route for c in iter_route_contexts(api.routes) if isinstance(c.route, APIRoute)]
 
 
 def route_guard(route: APIRoute) -> str:
@@ -119,8 +124,7 @@ def create_api(
         api.include_router(module.router)
     install_handlers(api)
     api.add_middleware(RequestIdMiddleware)
-    for route in api.routes:
-        if isinstance(route, APIRoute):
-            route_guard(route)  # deny by default: refuse to start with an unguarded route
+    for route in api_routes(api):
+        route_guard(route)  # deny by default: refuse to start with an unguarded route
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
