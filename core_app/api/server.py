@@ -1,23 +1,18 @@
-"""`dentops api`: serve the API on 127.0.0.1 with uvicorn."""
+"""Serving the API: `dentops api` runs uvicorn on 127.0.0.1 with `from_settings` as the app
+factory (the CLI names it by its import string: the CLI and the API are independent layers)."""
 
 from __future__ import annotations
 
-import uvicorn
+from fastapi import FastAPI
 
 from core_app.api.app import create_api
 from core_app.config import Settings
 from core_app.service_layer import bootstrap
 
 
-def serve(*, port: int, settings: Settings | None = None, workers_log_level: str = "info") -> None:
-    core = bootstrap.connect(settings or Settings())
-    try:
-        uvicorn.run(
-            create_api(core),
-            host="127.0.0.1",
-            port=port,
-            log_level=workers_log_level,
-            server_header=False,
-        )
-    finally:
-        core.close()
+def from_settings() -> FastAPI:
+    """The API over the practice that DENTOPS_* settings name."""
+    core = bootstrap.connect(Settings())
+    api = create_api(core)
+    api.router.add_event_handler("shutdown", core.close)
+    return api

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from core_app.cli import (
+    commands_api,
     commands_appointments,
     commands_import,
     commands_models,
@@ -56,6 +57,8 @@ app.add_typer(commands_models.train_app, name="train")
 app.add_typer(commands_models.evaluate_app, name="evaluate")
 app.command("score")(commands_models.score)
 app.command("forecast")(commands_models.forecast)
+app.command("api")(commands_api.api)
+commands_setup.user_app.command("totp-enrol")(commands_api.totp_enrol)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
