@@ -17,6 +17,9 @@ API_FACTORY = "core_app.api.server:from_settings"
 def api(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port on 127.0.0.1.")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (SQLite: one writer at a time).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs and /openapi.json) on 127.0.0.1 only."""
     import uvicorn
@@ -27,6 +30,7 @@ def api(
         host="127.0.0.1",
         port=port,
         log_level=log_level,
+        workers=workers,
         server_header=False,
     )
 
