@@ -5,6 +5,8 @@
 - `hourly-incremental`: the hour's changes, at half past every hour except the nightly's hour,
   so the two never hold the warehouse file at the same time (DuckDB allows one writer process);
   each deployment also runs one flow run at a time.
+- `reminders`: `dispatch_reminders` every 5 minutes (the core's outbox; touches no warehouse
+  file, so it may overlap the others; overlapping dispatchers never send a reminder twice).
 
 Times are in `timezone` (the practice's, e.g. America/New_York; default UTC).
 """
@@ -18,9 +20,11 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from pipelines.flows import hourly, nightly
+from pipelines.reminders import dispatch_reminders
 
 NIGHTLY_CRON = "0 2 * * *"
 HOURLY_CRON = "30 0-1,3-23 * * *"
+REMINDERS_CRON = "*/5 * * * *"
 
 
 def deployments(timezone: str = "UTC") -> list[RunnerDeployment]:
@@ -38,6 +42,12 @@ def deployments(timezone: str = "UTC") -> list[RunnerDeployment]:
             schedule=Cron(HOURLY_CRON, timezone=timezone),
             concurrency_limit=1,
             description="the hour's changes: extract_load -> build_warehouse",
+        ),
+        dispatch_reminders.to_deployment(
+            name="reminders",
+            schedule=Cron(REMINDERS_CRON, timezone=timezone),
+            concurrency_limit=1,
+            description="send the reminders that are due (the core's outbox)",
         ),
     ]
     return [cast(RunnerDeployment, deployment) for deployment in made]

@@ -21,6 +21,7 @@ from core_app.cli import (
     commands_money,
     commands_optimize,
     commands_pipeline,
+    commands_reminders,
     commands_requests,
     commands_setup,
 )
@@ -57,6 +58,8 @@ app.add_typer(commands_models.train_app, name="train")
 app.add_typer(commands_models.evaluate_app, name="evaluate")
 app.command("score")(commands_models.score)
 app.command("forecast")(commands_models.forecast)
+app.add_typer(commands_reminders.reminders_app, name="reminders")
+commands_setup.clinic_app.command("reminder-policy")(commands_reminders.reminder_policy)
 app.command("api")(commands_api.api)
 commands_setup.user_app.command("totp-enrol")(commands_api.totp_enrol)
 

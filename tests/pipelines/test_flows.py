@@ -36,7 +36,7 @@ def test_a_failing_dbt_test_fails_the_flow_with_its_name(
 
 def test_deployments_schedule_nightly_and_hourly_without_overlap():
     made = {d.name: d for d in deployments.deployments("America/New_York")}
-    assert set(made) == {"nightly", "hourly-incremental"}
+    assert set(made) == {"nightly", "hourly-incremental", "reminders"}
     nightly = (made["nightly"].schedules or [])[0].schedule
     hourly = (made["hourly-incremental"].schedules or [])[0].schedule
     assert nightly.cron == deployments.NIGHTLY_CRON == "0 2 * * *"  # type: ignore[union-attr]
