@@ -19,13 +19,14 @@ from core_app.api.schemas import (
     BookIn,
     CancelIn,
     Page,
+    ReminderOut,
     RescheduleIn,
     RiskOut,
     When,
 )
 from core_app.domain.appointment import AppointmentStatus
 from core_app.domain.staff import Action, Actor
-from core_app.service_layer import api_reads, appointments, no_show_scores, queries
+from core_app.service_layer import api_reads, appointments, no_show_scores, queries, reminders
 from core_app.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
@@ -230,4 +231,38 @@ def risk(appointment_id: AppointmentId, app: CoreDep, actor: CurrentActor) -> Ri
         factors=list(found.factors),
         model_version=found.model_version,
         scored_at=found.scored_at,
+    )
+
+
+@router.get(
+    "/{appointment_id}/reminders",
+    response_model=Page[ReminderOut],
+    dependencies=[allowed(Action.READ_REMINDERS)],
+    responses=READ,
+    summary="The appointment's reminders, earliest first",
+)
+def reminder_history(
+    appointment_id: AppointmentId, app: CoreDep, actor: CurrentActor, paging: PagingDep
+) -> dict[str, Any]:
+    api_reads.ensure_visible(app.uow(), actor, {"appointment": appointment_id})
+    found = reminders.reminder_history(app.uow(), actor, appointment_id)
+    return page(found, paging, lambda r: ReminderOut.model_validate(asdict(r)))
+
+
+@router.post(
+    "/{appointment_id}/reminders",
+    response_model=ReminderOut,
+    status_code=201,
+    dependencies=[allowed(Action.SEND_REMINDER)],
+    responses=WRITE,
+    summary="Send an extra reminder now (refused in quiet hours or too close to the start)",
+)
+def send_extra_reminder(
+    appointment_id: AppointmentId, app: CoreDep, actor: CurrentActor
+) -> ReminderOut:
+    api_reads.ensure_visible(app.uow(), actor, {"appointment": appointment_id})
+    reminder_id = reminders.send_extra_reminder(app.uow(), actor, appointment_id)
+    found = reminders.reminder_history(app.uow(), actor, appointment_id)
+    return ReminderOut.model_validate(
+        asdict(next(r for r in found if r.reminder_id == reminder_id))
     )

@@ -355,3 +355,16 @@ class AcceptIn(In):
 
 class RejectIn(In):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+# --- reminders ---
+
+
+class ReminderOut(Out):
+    reminder_id: int
+    kind: str
+    channel: str
+    due_at: datetime
+    status: str
+    attempts: int
+    sent_at: datetime | None

@@ -231,6 +231,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/appointments/{appointment_id}/risk"): Entry(
         lambda world, t, u: Call(f"/v1/appointments/{w.scored_appointment(world, t)}/risk"), 200
     ),
+    ("GET", "/v1/appointments/{appointment_id}/reminders"): Entry(
+        lambda world, t, u: Call(f"/v1/appointments/{world.appointment(t)}/reminders"), 200
+    ),
+    ("POST", "/v1/appointments/{appointment_id}/reminders"): Entry(
+        lambda world, t, u: Call(f"/v1/appointments/{world.appointment(t)}/reminders"), 201
+    ),
     ("POST", "/v1/payments"): Entry(
         lambda world, t, u: Call(
             "/v1/payments",

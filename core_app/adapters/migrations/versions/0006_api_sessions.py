@@ -6,7 +6,7 @@ last accepted 30 s step. `sign_in_attempts`: successes and failures per username
 after repeated failures. `processor_events`: card processor webhook events already handled.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25 15:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
