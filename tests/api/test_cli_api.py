@@ -42,16 +42,18 @@ def test_an_admin_enrols_by_cli_and_signs_in_to_the_served_api(tmp_path: Path) -
     assert unknown.exit_code != 0 and unknown.stderr.startswith("error:")
 
     port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dentops")), "api", "--port", str(port)],
-        env=os.environ | env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dentops")), "api", "--port", str(port)],
+            env=os.environ | env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(600):
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert server.poll() is None, log.read_text()
             try:
                 if httpx.get(f"{base}/openapi.json").status_code == 200:
                     break
