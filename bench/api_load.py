@@ -167,6 +167,7 @@ def client_run(
     days: list[date],
     out: Results,
     start: threading.Barrier,
+    think_s: float,
 ) -> None:
     rng = random.Random(n)
     with httpx.Client(base_url=base, timeout=60) as http:
@@ -212,11 +213,13 @@ def client_run(
                 .replace("T00:00:00", "T23:59:59"),
                 "limit": 200,
             }
+            time.sleep(think_s * rng.uniform(0.5, 1.5))
             t0 = time.perf_counter()
             listed = http.get("/v1/appointments", params=window)
             elapsed = (time.perf_counter() - t0) * 1000
             with out.lock:
                 out.list_ms.append(elapsed)
+            time.sleep(think_s * rng.uniform(0.5, 1.5))
             if listed.status_code != 200:
                 out.error(f"list {listed.status_code}")
             else:
@@ -246,6 +249,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=25, help="Bookings per client.")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes.")
+    parser.add_argument(
+        "--think-ms", type=int, default=0, help="Pause of each client between requests (0: none)."
+    )
     args = parser.parse_args()
 
     given = os.environ.get("DENTOPS_DATA_DIR")
@@ -266,7 +272,16 @@ def main() -> None:
         threads = [
             threading.Thread(
                 target=client_run,
-                args=(n, f"http://127.0.0.1:{port}", practice, args.rounds, days, out, start),
+                args=(
+                    n,
+                    f"http://127.0.0.1:{port}",
+                    practice,
+                    args.rounds,
+                    days,
+                    out,
+                    start,
+                    args.think_ms / 1000,
+                ),
             )
             for n in range(args.clients)
         ]
@@ -291,6 +306,7 @@ def main() -> None:
             "double_bookings": double_bookings(folder / "dentops.db"),
             "clients": args.clients,
             "workers": args.workers,
+            "think_ms": args.think_ms,
             "rounds": args.rounds,
             "requests": len(out.book_ms) + len(out.list_ms),
             "wall_s": round(wall, 1),

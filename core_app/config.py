@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     sign_in_lockout_s: int = Field(
         900, gt=0, description="How long a locked username stays locked (seconds)."
     )
-    api_max_page_size: int = Field(200, gt=0, description="The largest `limit` a list accepts.")
+    api_threads: int = Field(
+        0, ge=0, description="Threads serving API requests; 0: 2 on SQLite, 16 on PostgreSQL."
+    )
     card_processor: str = Field(
         "in_person", description="`in_person` (record card payments taken at the desk) or `stripe`."
     )

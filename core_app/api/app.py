@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,6 +94,14 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
     return api.openapi_schema
 
 
+def _threads(core: App) -> int:
+    """Threads that run the (synchronous) routes. SQLite has one writer and every transaction
+    takes the write lock first: more threads only poll its busy handler, which makes waits
+    long and unfair; a short queue in front of a few threads is served in order."""
+    wanted = core.settings.api_threads
+    return wanted if wanted > 0 else (2 if core.backend == "sqlite" else 16)
+
+
 def create_api(
     core: App,
     *,
@@ -98,7 +109,14 @@ def create_api(
     processor: Any = None,
 ) -> FastAPI:
     settings = core.settings
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = _threads(core)
+        yield
+
     api = FastAPI(
+        lifespan=lifespan,
         title="dentops API",
         version="1",
         description="Appointments, patients, payments, risk flags and suggestions of a dental "
