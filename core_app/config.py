@@ -56,6 +56,39 @@ class Settings(BaseSettings):
     reminder_backoff_s: float = Field(60.0, description="First retry delay; doubles each time.")
     reminder_batch_size: int = Field(50, description="Reminders claimed per dispatcher batch.")
 
+    # --- API (issue 8): sessions, sign-in limits, card processor ---
+    session_idle_timeout_s: int = Field(
+        1800, gt=0, description="An API session unused this long expires (seconds)."
+    )
+    session_max_lifetime_s: int = Field(
+        12 * 3600, gt=0, description="An API session expires this long after sign-in (seconds)."
+    )
+    sign_in_max_failures: int = Field(
+        5, gt=0, description="Failed sign-ins of one username within the window that lock it."
+    )
+    sign_in_failure_window_s: int = Field(
+        900, gt=0, description="How far back failed sign-ins count towards a lock (seconds)."
+    )
+    sign_in_lockout_s: int = Field(
+        900, gt=0, description="How long a locked username stays locked (seconds)."
+    )
+    api_threads: int = Field(
+        0, ge=0, description="Threads serving API requests; 0: 2 on SQLite, 16 on PostgreSQL."
+    )
+    card_processor: str = Field(
+        "in_person", description="`in_person` (record card payments taken at the desk) or `stripe`."
+    )
+    stripe_api_key: str = Field(
+        "", description="Stripe secret key (only with card_processor=stripe)."
+    )
+    stripe_api_base: str = Field(
+        "", description="Override of Stripe's API address (tests point it at a loopback server)."
+    )
+    stripe_webhook_secret: str = Field("", description="Signing secret of the Stripe webhook.")
+    stripe_webhook_tolerance_s: int = Field(
+        300, gt=0, description="Stripe events signed longer ago than this are refused (seconds)."
+    )
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         if not self.database_url:

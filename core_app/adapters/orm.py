@@ -488,6 +488,56 @@ audit_entries = Table(
 )
 
 
+# --- API sign-in (issue 8, migration 0006): sessions, TOTP secrets, sign-in attempts, and the
+# card processor's events already handled. Plain tables used by core_app.adapters.auth_store.
+
+api_sessions = Table(
+    "api_sessions",
+    metadata,
+    Column("session_id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("user_id", ForeignKey("staff_users.user_id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),  # the absolute lifetime's end
+    Column("revoked_at", UtcDateTime),
+    _updated_at(),
+)
+
+totp_secrets = Table(
+    "totp_secrets",
+    metadata,
+    Column("user_id", ForeignKey("staff_users.user_id"), primary_key=True),
+    Column("secret", EncryptedText("totp_secrets.secret"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),  # set by the first correct code
+    Column("last_used_step", Integer),  # a code's 30 s step is accepted once (no replay)
+    _updated_at(),
+)
+
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True),
+    Column("username", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("is_success", Boolean, nullable=False),
+    _updated_at(),
+    Index("ix_sign_in_attempts_username_occurred_at", "username", "occurred_at"),
+)
+
+processor_events = Table(
+    "processor_events",
+    metadata,
+    Column("event_id", String(255), primary_key=True),  # the processor's event id
+    Column("processor", String(20), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("payment_id", ForeignKey("payments.payment_id")),
+    _updated_at(),
+)
+
+
 def start_mappers() -> None:
     """Map the domain classes onto the tables (once per process)."""
     if mapper_registry.mappers:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from core_app.cli import (
+    commands_api,
     commands_appointments,
     commands_import,
     commands_models,
@@ -59,6 +60,8 @@ app.command("score")(commands_models.score)
 app.command("forecast")(commands_models.forecast)
 app.add_typer(commands_reminders.reminders_app, name="reminders")
 commands_setup.clinic_app.command("reminder-policy")(commands_reminders.reminder_policy)
+app.command("api")(commands_api.api)
+commands_setup.user_app.command("totp-enrol")(commands_api.totp_enrol)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 

@@ -1,0 +1,106 @@
+"""Dependencies: the core application, the signed-in actor, the role check of each route
+(its `Action` from core_app.domain.staff.PERMISSIONS), paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from core_app.api.errors import ApiError
+from core_app.domain.staff import Action, Actor
+from core_app.service_layer import sessions
+from core_app.service_layer.bootstrap import App
+
+T = TypeVar("T")
+
+MAX_PAGE = 200
+_bearer = HTTPBearer(auto_error=False, description="A session token from POST /v1/auth/sign-in.")
+
+
+def core(request: Request) -> App:
+    app: App = request.app.state.core
+    return app
+
+
+def policy(request: Request) -> sessions.SessionPolicy:
+    found: sessions.SessionPolicy = request.app.state.policy
+    return found
+
+
+CoreDep = Annotated[App, Depends(core)]
+PolicyDep = Annotated[sessions.SessionPolicy, Depends(policy)]
+
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "unauthenticated", "sign in first", {"WWW-Authenticate": "Bearer"})
+    return credentials.credentials
+
+
+TokenDep = Annotated[str, Depends(bearer_token)]
+
+
+def current_actor(app: CoreDep, found_policy: PolicyDep, token: TokenDep) -> Actor:
+    return sessions.actor_for_token(app.uow(), found_policy, token)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def signed_in(actor: CurrentActor) -> Actor:
+    """Any signed-in user (their own session and second factor)."""
+    return actor
+
+
+signed_in.signed_in_only = True  # type: ignore[attr-defined]
+
+
+def allowed(action: Action) -> Any:
+    """The route's role check: deny unless PERMISSIONS grants `action` to the actor's role.
+    Which clinic's records the actor reaches is checked per record (404 for another's)."""
+
+    def check(actor: CurrentActor) -> Actor:
+        actor.require(action)
+        return actor
+
+    check.required_action = action  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")] = 0,
+) -> tuple[int, int]:
+    return limit, offset
+
+
+PagingDep = Annotated[tuple[int, int], Depends(paging)]
+
+
+def page(
+    items: Sequence[Any], paging: tuple[int, int], convert: Callable[[Any], T]
+) -> dict[str, Any]:
+    """One page of an already filtered list."""
+    limit, offset = paging
+    chosen = items[offset : offset + limit]
+    more = offset + limit < len(items)
+    return {
+        "items": [convert(item) for item in chosen],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if more else None,
+    }
+
+
+def clinic_scope(actor: Actor, clinic_id: int | None) -> int:
+    """The clinic a list is about: the one asked for, else the actor's own."""
+    if clinic_id is None:
+        if actor.clinic_id is None:
+            raise ApiError(422, "invalid_input", "clinic_id: missing (you see every clinic)")
+        return actor.clinic_id
+    return clinic_id
