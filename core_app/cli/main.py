@@ -15,6 +15,7 @@ import typer
 
 from core_app.cli import (
     commands_appointments,
+    commands_dashboard,
     commands_import,
     commands_models,
     commands_money,
@@ -56,6 +57,7 @@ app.add_typer(commands_models.train_app, name="train")
 app.add_typer(commands_models.evaluate_app, name="evaluate")
 app.command("score")(commands_models.score)
 app.command("forecast")(commands_models.forecast)
+app.command("dashboard")(commands_dashboard.dashboard)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
