@@ -10,7 +10,7 @@ _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "C
 
 def money(cents: int | float | None, currency: str) -> str:
     """`$1,234.50` from 123450 cents; a code prefix for currencies without a known symbol."""
-    if cents is None:
+    if cents is None or cents != cents:  # None or NaN: no figure
         return "-"
     value = round(cents)
     sign = "-" if value < 0 else ""
@@ -20,7 +20,7 @@ def money(cents: int | float | None, currency: str) -> str:
 
 
 def percent(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio * 100:.1f} %"
+    return "-" if ratio is None or ratio != ratio else f"{ratio * 100:.1f} %"
 
 
 def local_time(moment: datetime, timezone: str, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -29,7 +29,7 @@ def local_time(moment: datetime, timezone: str, pattern: str = "%Y-%m-%d %H:%M")
 
 def kpi_value(value: float | None, unit: str, currency: str) -> str:
     """A KPI as a manager reads it, by the unit that marts.kpi_definitions gives."""
-    if value is None:
+    if value is None or value != value:
         return "-"
     if unit.startswith("cents"):
         return money(value, currency)
