@@ -9,15 +9,22 @@ BAND_COLOURS = alt.Scale(domain=["high", "medium", "low", "unscored"],
                          range=["#c0392b", "#e67e22", "#27ae60", "#95a5a6"])  # fmt: skip
 
 
-def kpi_trend(trend: pd.DataFrame, kpi: str, title: str) -> alt.Chart:
+def kpi_trend(trend: pd.DataFrame, kpi: str, title: str, currency: str) -> alt.Chart:
     data = trend[trend["kpi"] == kpi]
-    fmt = ".0%" if (len(data) and data["unit"].iloc[0] == "ratio") else ",.0f"
+    unit = str(data["unit"].iloc[0]) if len(data) else ""
+    if unit.startswith("cents"):  # money on the axis in currency units, not cents
+        data = data.assign(value=data["value"] / 100)
+    fmt = ".0%" if unit == "ratio" else ",.0f"
     chart: alt.Chart = (
         alt.Chart(data, title=title)
         .mark_line(point=True)
         .encode(
             x=alt.X("week_start:T", title="week"),
-            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=fmt)),
+            y=alt.Y(
+                "value:Q",
+                title=currency if unit.startswith("cents") else None,
+                axis=alt.Axis(format=fmt),
+            ),
             tooltip=[alt.Tooltip("week_start:T", title="week"), alt.Tooltip("value:Q", format=fmt)],
         )
     )

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from core_app.cli.context import refusals
+from core_app.cli.demo import accounts_text
 from core_app.config import Settings
 from core_app.domain.exceptions import ValidationError
 
@@ -33,6 +34,7 @@ def streamlit_command(port: int) -> list[str]:
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
 
 
@@ -67,6 +69,9 @@ def dashboard(
             )
         command = streamlit_command(port)
     env.update(STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", STREAMLIT_SERVER_HEADLESS="true")
+    accounts = accounts_text(settings)
+    if accounts:
+        typer.echo(f"demo staff accounts (username, password):\n{accounts}")
     typer.echo(f"dentops dashboard on http://127.0.0.1:{port} (Ctrl-C to stop)", err=True)
     try:
         completed = subprocess.run(command, env=env, check=False)  # noqa: S603 - fixed command

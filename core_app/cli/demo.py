@@ -57,8 +57,38 @@ def build_warehouse(settings: Settings) -> dict[str, Any]:
     return result
 
 
+def build_models(settings: Settings) -> dict[str, Any]:
+    """After the warehouse: train the no-show model and score the coming two weeks, forecast
+    demand, let the optimizer suggest slots for the open requests, then build the warehouse
+    again so its model-health marts see the scores. A step that cannot run on the demo's
+    history is reported, not fatal: the dashboard shows what exists."""
+    from pipelines import demand, no_show  # lazy: ML libraries only for this option
+    from pipelines.optimize import plan_ahead
+
+    done: dict[str, Any] = {}
+    steps: list[tuple[str, Any]] = [
+        ("train_no_show", lambda: no_show.train(settings)),
+        ("score", lambda: no_show.score(settings)),
+        ("forecast", lambda: demand.forecast(settings)),
+    ]
+    for name, step in steps:
+        try:
+            result = step()
+            done[name] = {k: v for k, v in result.items() if not isinstance(v, dict | list)}
+        except (no_show.NoShowUnavailable, demand.DemandUnavailable) as error:
+            done[name] = {"skipped": str(error)}
+    app = bootstrap.connect(settings)
+    try:
+        plans = plan_ahead(app, weeks=2)
+    finally:
+        app.close()
+    done["suggestions"] = sum(int(p.get("placed", 0)) for p in plans)
+    done["warehouse"] = build_warehouse(settings)
+    return done
+
+
 def build_demo(
-    settings: Settings, *, seed: int, today: date, warehouse: bool = True
+    settings: Settings, *, seed: int, today: date, warehouse: bool = True, models: bool = False
 ) -> dict[str, Any]:
     from simulator.params import SimulationParams  # lazy: numpy and friends only for the demo
     from simulator.run import simulate
@@ -88,6 +118,15 @@ def build_demo(
     finally:
         app.close()
     summary["staff_logins"] = {name: f"{name} / {pw}" for name, pw in DEMO_PASSWORDS.items()}
-    if warehouse:
+    if warehouse or models:
         summary["warehouse"] = {"path": str(settings.warehouse_path), **build_warehouse(settings)}
+    if models:
+        summary["models"] = build_models(settings)
     return summary
+
+
+def accounts_text(settings: Settings) -> str | None:
+    """The demo's staff accounts, for a folder built by `dentops demo` (None for any other)."""
+    if not (settings.data_dir / MARKER).exists():
+        return None
+    return "\n".join(f"  {name:<10} {pw}" for name, pw in DEMO_PASSWORDS.items())

@@ -113,6 +113,13 @@ def demo(
         bool,
         typer.Option(help="Then run the nightly pipeline, so the warehouse marts have data."),
     ] = True,
+    models: Annotated[
+        bool,
+        typer.Option(
+            help="Then train and score the no-show model, forecast demand, suggest slots and "
+            "rebuild the warehouse (what the dashboards show; `make demo`)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Build the demo practice with the simulator (1 clinic, a year of history, 6 weeks ahead)
@@ -122,7 +129,9 @@ def demo(
     if data_dir is not None:
         os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
     with refusals():
-        summary = build_demo(Settings(), seed=seed, today=date.today(), warehouse=warehouse)
+        summary = build_demo(
+            Settings(), seed=seed, today=date.today(), warehouse=warehouse, models=models
+        )
     logins = "; ".join(summary["staff_logins"].values())
     emit(
         summary,

@@ -18,7 +18,8 @@ from dashboards.format import money, percent
 from dashboards.widgets import table
 
 DONE = "front_desk_done"
-BADGE = {"high": "🔴 high", "medium": "🟠 medium", "low": "🟢 low", "": "-"}
+BADGE = {"high": "HIGH", "medium": "medium", "low": "low", "": "-"}
+SHADE = {"HIGH": "background-color: #f5c6cb", "medium": "background-color: #ffe8a1"}
 
 actor = session.require_page("front_desk")
 clinic = session.choose_clinic(actor)
@@ -47,12 +48,11 @@ shown = frame.assign(
 for day, rows in shown.groupby("day", sort=True):
     label = "Today" if day == today else f"{day:%A}"
     st.subheader(f"{label}, {day:%d %b %Y} ({len(rows)})")
-    st.dataframe(
-        rows[["time", "patient", "procedures", "provider", "chair", "status", "risk", "chance",
-              "factors"]],
-        hide_index=True, width="stretch",
-    )  # fmt: skip
-table(frame, name="the three days", key="front-desk", currency=None)
+    columns = ["time", "patient", "procedures", "provider", "chair", "status", "risk", "chance",
+               "factors"]  # fmt: skip
+    styled = rows[columns].style.map(lambda v: SHADE.get(str(v), ""), subset=["risk"])
+    st.dataframe(styled, hide_index=True, width="stretch")
+table(frame, name="the three days", key="front-desk", show=False)
 
 st.subheader("Act on an appointment")
 labels = {

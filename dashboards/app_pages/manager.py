@@ -21,6 +21,11 @@ HEADLINE = [
     "hygiene_reappointment_rate",
 ]  # fmt: skip
 
+
+def label(kpi: str) -> str:
+    return kpi.removesuffix("_cents").replace("_", " ").capitalize()
+
+
 actor = session.require_page("manager")
 clinic = session.choose_clinic(actor)
 warehouse = session.warehouse_path()
@@ -87,7 +92,7 @@ for index, key in enumerate(k for k in HEADLINE if k in kpis):
         delta = (f"{change * 100:+.1f} pp" if unit == "ratio"
                  else ("+" if change >= 0 else "") + kpi_value(change, unit, currency))  # fmt: skip
     columns[index % 3].metric(
-        key.removesuffix("_cents").replace("_", " ").capitalize(),
+        label(key),
         kpi_value(row["value"], unit, currency),
         delta=delta,
         delta_color="inverse" if key == "broken_appointment_rate" else "normal",
@@ -110,8 +115,11 @@ with st.expander("All KPIs of the period"):
 st.subheader("Trends")
 choices = list(dict.fromkeys(data.trend["kpi"])) if len(data.trend) else []
 if choices:
-    chosen = st.selectbox("KPI", choices, index=0, key="manager_trend_kpi")
-    st.altair_chart(charts.kpi_trend(data.trend, chosen, f"{chosen} by week"), width="stretch")
+    chosen = st.selectbox("KPI", choices, index=0, format_func=label, key="manager_trend_kpi")
+    st.altair_chart(
+        charts.kpi_trend(data.trend, chosen, f"{label(chosen)} by week", currency),
+        width="stretch",
+    )
     table(data.trend, name="weekly KPIs", key="kpi-trend")
 
 st.subheader("Accounts receivable")

@@ -133,7 +133,9 @@ def test_manager_filters_by_provider(practice_env, core, practice):
     at = signed_in(core, "manager", PAGES / "manager.py").run()
     before = next(m for m in at.metric if m.label == "Production").value
     box = at.selectbox(key="manager_provider")
-    first_provider = int(providers(practice.settings.warehouse_path, practice.clinic_id).iloc[0, 0])
+    first_provider = int(
+        providers(practice.settings.warehouse_path, practice.clinic_id)["provider_id"].iloc[0]
+    )
     box.set_value(first_provider).run()
     assert not at.exception
     after = next(m for m in at.metric if m.label == "Production").value
@@ -184,7 +186,7 @@ def test_front_desk_confirms_and_takes_a_payment(practice_env, core, practice):
     before = billing.patient_account(core.uow(), _admin(core), target.patient_id).balance
     at.selectbox(key="fd_pick").set_value(target.appointment_id).run()
     at.text_input(key="fd_amount").input("12.34")
-    form_submit = [b for b in at.button if b.label == "Record payment"][0]
+    form_submit = next(b for b in at.button if b.label == "Record payment")
     form_submit.click().run()
     assert any("Payment of $12.34 recorded." in s for s in texts(at.success)), texts(at.error)
     after = billing.patient_account(core.uow(), _admin(core), target.patient_id).balance
@@ -194,7 +196,7 @@ def test_front_desk_confirms_and_takes_a_payment(practice_env, core, practice):
 def test_front_desk_refuses_a_bad_amount(practice_env, core):
     at = signed_in(core, "frontdesk", PAGES / "front_desk.py").run()
     at.text_input(key="fd_amount").input("12.345")
-    [b for b in at.button if b.label == "Record payment"][0].click().run()
+    next(b for b in at.button if b.label == "Record payment").click().run()
     assert any(e.startswith("Amount:") for e in texts(at.error))
 
 
