@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,29 @@ class Settings(BaseSettings):
     transaction_retries: int = Field(
         8, description="Retries of a use case after a serialization failure or lock timeout."
     )
+    # --- reminders (docs/reminders.md); credentials only from the environment, never committed
+    smtp_host: str = Field("", description="SMTP server for email reminders; empty: file channel.")
+    smtp_port: int = Field(25, description="SMTP server port.")
+    smtp_from: str = Field("reminders@dentops.invalid", description="Sender of email reminders.")
+    smtp_username: str = Field("", description="SMTP login (empty: no login).")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    sms_base_url: str = Field(
+        "", description="Base URL of a Twilio-style SMS API; empty: file channel."
+    )
+    sms_account_sid: str = Field("", description="SMS API account id (basic-auth user).")
+    sms_auth_token: SecretStr = Field(SecretStr(""), description="SMS API token.")
+    sms_from: str = Field("", description="Sender number or name of text messages.")
+    channel_timeout_s: float = Field(10.0, description="Timeout of one SMTP or SMS request.")
+    reminder_outbox_file: Path = Field(
+        Path(), description="The demo channel's JSON-lines file; default: data_dir/reminders.jsonl."
+    )
+    reminder_lease_s: float = Field(
+        300.0, description="How long a dispatcher holds claimed reminders (> channel timeout)."
+    )
+    reminder_max_attempts: int = Field(5, description="Attempts before a reminder fails.")
+    reminder_backoff_s: float = Field(60.0, description="First retry delay; doubles each time.")
+    reminder_batch_size: int = Field(50, description="Reminders claimed per dispatcher batch.")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -39,6 +62,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'dentops.db'}"
         if self.warehouse_path == Path():
             self.warehouse_path = self.data_dir / "warehouse.duckdb"
+        if self.reminder_outbox_file == Path():
+            self.reminder_outbox_file = self.data_dir / "reminders.jsonl"
         if self.key_file == Path():
             self.key_file = self.data_dir / "keys.json"
         return self

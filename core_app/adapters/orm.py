@@ -52,6 +52,7 @@ from core_app.domain.practice import (
     ProviderKind,
     WorkingHours,
 )
+from core_app.domain.reminder import CallTaskStatus, Channel, ReminderKind, ReminderStatus
 from core_app.domain.request import RequestKind, RequestStatus, SuggestionStatus
 from core_app.domain.staff import Role, StaffUser
 
@@ -411,6 +412,64 @@ suggestions = Table(
     _updated_at(),
     Index("ix_suggestions_clinic_id_status_start_at", "clinic_id", "status", "start_at"),
     CheckConstraint("start_at < end_at", name="start_before_end"),
+)
+
+reminder_policies = Table(
+    "reminder_policies",
+    metadata,
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), primary_key=True),
+    Column("standard_minutes", String(100), nullable=False),  # comma-separated offsets
+    Column("short_enabled", Boolean, nullable=False),
+    Column("high_risk_minutes", String(100), nullable=False),
+    Column("high_risk_call_task", Boolean, nullable=False),
+    Column("day_start", Time, nullable=False),
+    Column("day_end", Time, nullable=False),
+    Column("min_lead_minutes", Integer, nullable=False),
+    _updated_at(),
+)
+
+#: the outbox: one row per message to send; written in the transaction that books, moves or
+#: cancels the appointment, read and updated by the dispatcher (see service_layer/dispatch.py)
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("reminder_id", Integer, primary_key=True),
+    Column("appointment_id", ForeignKey("appointments.appointment_id"), nullable=False, index=True),
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), nullable=False),
+    Column("kind", _enum(ReminderKind, "reminder_kind"), nullable=False),
+    Column("offset_minutes", Integer),
+    Column("channel", _enum(Channel, "reminder_channel"), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("status", _enum(ReminderStatus, "reminder_status"), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("claimed_by", String(100)),
+    Column("lease_until", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    Column("provider_ref", String(200)),
+    Column("last_error", String(300)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("requested_by_user_id", ForeignKey("staff_users.user_id")),
+    _updated_at(),
+    Index("ix_reminders_status_next_attempt_at", "status", "next_attempt_at"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+)
+
+call_tasks = Table(
+    "call_tasks",
+    metadata,
+    Column("task_id", Integer, primary_key=True),
+    Column("appointment_id", ForeignKey("appointments.appointment_id"), nullable=False),
+    Column("clinic_id", ForeignKey("clinics.clinic_id"), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("status", _enum(CallTaskStatus, "call_task_status"), nullable=False),
+    Column("outcome", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Column("completed_by_user_id", ForeignKey("staff_users.user_id")),
+    _updated_at(),
+    UniqueConstraint("appointment_id", name="uq_call_tasks_appointment_id"),
+    Index("ix_call_tasks_clinic_id_due_date", "clinic_id", "due_date"),
 )
 
 audit_entries = Table(

@@ -44,6 +44,10 @@ class Action(enum.StrEnum):
     MANAGE_REQUESTS = "manage_requests"
     RECORD_SUGGESTIONS = "record_suggestions"
     DECIDE_SUGGESTION = "decide_suggestion"
+    SEND_REMINDER = "send_reminder"
+    READ_REMINDERS = "read_reminders"
+    MANAGE_REMINDER_POLICY = "manage_reminder_policy"
+    DISPATCH_REMINDERS = "dispatch_reminders"
 
 
 _ALL = frozenset(Role)
@@ -75,6 +79,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REQUESTS: _SCHEDULING,
     Action.RECORD_SUGGESTIONS: frozenset({Role.ADMIN}),  # the optimizer acts as the system
     Action.DECIDE_SUGGESTION: frozenset({Role.ADMIN, Role.MANAGER, Role.SCHEDULER}),
+    Action.SEND_REMINDER: _FRONT,
+    Action.READ_REMINDERS: _SCHEDULING,
+    Action.MANAGE_REMINDER_POLICY: frozenset({Role.ADMIN, Role.MANAGER}),
+    Action.DISPATCH_REMINDERS: frozenset({Role.ADMIN}),  # the dispatcher acts as the system
 }
 
 

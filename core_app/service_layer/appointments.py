@@ -11,10 +11,13 @@ from core_app.domain.appointment import Appointment, BookingSource, Slot
 from core_app.domain.exceptions import ValidationError
 from core_app.domain.hours import ensure_utc
 from core_app.domain.staff import Action, Actor
+from core_app.service_layer import reminders
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import idempotent, require, require_id, run_use_case
 
 TransitionCall = Callable[[UnitOfWork, Actor, int], None]
+#: after these the appointment's pending reminders and open call task are cancelled
+_ENDS_REMINDERS = frozenset({Action.CANCEL, Action.MARK_NO_SHOW, Action.CHECK_IN, Action.COMPLETE})
 
 
 def _slot(
@@ -77,6 +80,8 @@ def book_in_transaction(
     )
     appointment_id = require_id(uow.appointments.add(appointment).appointment_id)
     action = "appointment.overbook" if overbook_of else "appointment.book"
+    if not allow_past or appointment.start_at > uow.now():  # no reminders for past history
+        reminders.schedule_for(uow, actor, [appointment_id])
     uow.audit(actor, action, "appointment", appointment_id, detail=f"patient {patient_id}")
     return appointment_id
 
@@ -154,6 +159,13 @@ def _transition(
         appointment = require(uow.appointments.get(appointment_id), "appointment", appointment_id)
         actor.require(action, clinic_id=appointment.clinic_id)
         change(uow, appointment)
+        # the outbox follows the appointment in the same transaction
+        if action == Action.RESCHEDULE:
+            uow.session.flush()
+            reminders.schedule_for(uow, actor, [appointment_id])
+        elif action in _ENDS_REMINDERS:
+            uow.session.flush()
+            reminders.cancel_for(uow, actor, appointment_id)
         uow.audit(actor, name, "appointment", appointment_id, detail=str(appointment.status))
 
     run_use_case(

@@ -13,6 +13,7 @@ from core_app.adapters import risk
 from core_app.domain.exceptions import ValidationError
 from core_app.domain.no_show import NoShowScore, RiskThresholds, StoredRisk
 from core_app.domain.staff import Action, Actor
+from core_app.service_layer import reminders
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, run_use_case
 
@@ -58,6 +59,7 @@ def record_scores(uow: UnitOfWork, actor: Actor, scores: Sequence[NoShowScore]) 
             for s in scores
         }
         risk.replace_scores(connection, scores, clinic_of, bands, uow.now())
+        reminders.apply_risk(uow, actor, bands)
         if ids:
             uow.audit(
                 actor,

@@ -42,6 +42,10 @@ read_risk        x x x x x
 manage_requests  x x x x .
 record_suggestions x . . . .
 decide_suggestion  x x x . .
+send_reminder    x x . x .
+read_reminders   x x x x .
+manage_reminder_policy x x . . .
+dispatch_reminders x . . . .
 """
 ROLES = [Role.ADMIN, Role.MANAGER, Role.SCHEDULER, Role.FRONT_DESK, Role.PROVIDER]
 
