@@ -11,9 +11,9 @@ import streamlit as st
 
 from core_app.domain.billing import PaymentMethod
 from core_app.domain.exceptions import DomainError
-from core_app.service_layer import appointments, billing
+from core_app.service_layer import appointments, billing, reminders
 from dashboards import charts, session
-from dashboards.data.front_desk import confirmation_history, load_front_desk
+from dashboards.data.front_desk import confirmation_history, load_front_desk, reminder_history
 from dashboards.format import money, percent
 from dashboards.widgets import table
 
@@ -76,7 +76,7 @@ def act(name: str, call, done: str) -> None:  # type: ignore[no-untyped-def]
         st.rerun()
 
 
-buttons = st.columns(4)
+buttons = st.columns(5)
 if buttons[0].button("Confirm", key="fd_confirm"):
     act("Confirm", appointments.confirm_appointment, f"Appointment {chosen} confirmed.")
 if buttons[1].button("Check in", key="fd_check_in"):
@@ -85,6 +85,12 @@ if buttons[2].button("Complete", key="fd_complete"):
     act("Complete", appointments.complete_appointment, f"Appointment {chosen} completed.")
 if buttons[3].button("Mark no-show", key="fd_no_show"):
     act("Mark no-show", appointments.mark_no_show, f"Appointment {chosen} marked as a no-show.")
+if buttons[4].button("Send an extra reminder", key="fd_remind"):
+    act(
+        "Extra reminder",
+        reminders.send_extra_reminder,
+        f"Extra reminder for appointment {chosen} queued: it goes out on the next dispatch.",
+    )
 
 with st.form("payment", clear_on_submit=True):
     st.markdown(f"**Take a payment** ({clinic.currency}) for {row['patient']}")
@@ -117,5 +123,10 @@ if paid:
             st.session_state[DONE] = f"Payment of {money(cents, clinic.currency)} recorded."
             st.rerun()
 
-st.markdown("**Confirmation history**")
-table(confirmation_history(app, actor, chosen), name="history", key=f"history-{chosen}")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Confirmation history**")
+    table(confirmation_history(app, actor, chosen), name="history", key=f"history-{chosen}")
+with right:
+    st.markdown("**Reminders**")
+    table(reminder_history(app, actor, clinic, chosen), name="reminders", key=f"reminders-{chosen}")

@@ -5,12 +5,13 @@ open it, access denied for every role that may not, and one action per page thro
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core_app.domain.request import SuggestionStatus
-from core_app.service_layer import billing, queries, suggestions, users
+from core_app.service_layer import billing, queries, reminders, suggestions, users
 from dashboards import session
 from dashboards.data.manager import providers
 from tests.dashboards.conftest import APP_FILE, PAGES
@@ -193,11 +194,36 @@ def test_front_desk_confirms_and_takes_a_payment(practice_env, core, practice):
     assert before != after
 
 
+def test_front_desk_sends_an_extra_reminder(practice_env, core, practice):
+    upcoming = [
+        r for r in queries.clinic_schedule(
+            core.uow(), _admin(core), clinic_id=practice.clinic_id,
+            start_at=_start(practice), end_at=_start(practice, 3),
+        ) if r.status in ("booked", "confirmed") and r.start_at > _soon()
+    ]  # fmt: skip
+    target = upcoming[-1]
+    before = reminders.reminder_history(core.uow(), _admin(core), target.appointment_id)
+    at = signed_in(core, "frontdesk", PAGES / "front_desk.py").run()
+    at.selectbox(key="fd_pick").set_value(target.appointment_id).run()
+    at.button(key="fd_remind").click().run()
+    assert not at.error, texts(at.error)
+    assert any("Extra reminder for appointment" in s for s in texts(at.success))
+    after = reminders.reminder_history(core.uow(), _admin(core), target.appointment_id)
+    assert [r.kind for r in after if r not in before] == ["extra"]
+    # the page lists it in the appointment's reminder history
+    shown = at.dataframe[-1].value
+    assert "extra" in set(shown["kind"])
+
+
 def test_front_desk_refuses_a_bad_amount(practice_env, core):
     at = signed_in(core, "frontdesk", PAGES / "front_desk.py").run()
     at.text_input(key="fd_amount").input("12.345")
     next(b for b in at.button if b.label == "Record payment").click().run()
     assert any(e.startswith("Amount:") for e in texts(at.error))
+
+
+def _soon():
+    return datetime.now(UTC) + timedelta(hours=2)
 
 
 def _admin(core):
