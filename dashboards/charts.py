@@ -111,13 +111,14 @@ def risk_by_hour(appointments: pd.DataFrame) -> alt.Chart:
     data = appointments.assign(
         band=appointments["risk_band"].replace("", "unscored"),
         hour=appointments["time"].str.slice(0, 2),
+        day=[f"{d:%a %d %b}" for d in appointments["day"]],
     )
     chart: alt.Chart = (
         alt.Chart(data, title="Appointments by hour and no-show risk")
         .mark_bar()
         .encode(
             x=alt.X("hour:O", title="hour"),
-            y=alt.Y("count():Q", title="appointments"),
+            y=alt.Y("count():Q", title="appointments", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("band:N", scale=BAND_COLOURS, title="risk"),
             column=alt.Column("day:N", title=None),
         )
