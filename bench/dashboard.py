@@ -78,7 +78,8 @@ def _model_tables(warehouse: Path) -> None:
         con.execute(
             "CREATE OR REPLACE TABLE ml.demand_forecasts AS WITH last AS (SELECT clinic_id, "
             "category, max(date_day) AS as_of_date, avg(requested_appointments) AS level "
-            "FROM marts.ml_daily_demand GROUP BY ALL) SELECT (as_of_date + to_days(CAST(h AS INTEGER)))::DATE AS date_day, "
+            "FROM marts.ml_daily_demand GROUP BY ALL) "
+            "SELECT (as_of_date + to_days(CAST(h AS INTEGER)))::DATE AS date_day, "
             "level AS yhat, level * 0.5 AS yhat_lower, level * 1.6 AS yhat_upper, clinic_id, "
             "category, as_of_date FROM last, range(1, 91) AS t(h)"
         )
