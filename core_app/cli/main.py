@@ -142,6 +142,17 @@ def demo(
             "--from YYYY-MM-DD --to YYYY-MM-DD`)"
             if "warehouse" in summary
             else ""
+        )
+        + (
+            "\nmodels: "
+            + ", ".join(
+                f"{step} skipped ({result['skipped']})"
+                if isinstance(result, dict) and "skipped" in result
+                else f"{step} done"
+                for step, result in summary["models"].items()
+            )
+            if "models" in summary
+            else ""
         ),
     )
 
