@@ -102,7 +102,7 @@ def week_grid(schedule: pd.DataFrame, row: str) -> alt.Chart:
             color=alt.Color(f"{colour}:N"),
             tooltip=["local_start:T", "local_end:T", "patient", "procedures", "status"],
         )
-        .properties(height=max(120, 40 * schedule[row].nunique()))
+        .properties(height=max(160, 60 * schedule[row].nunique()))
     )
     return chart
 
