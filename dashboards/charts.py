@@ -113,6 +113,7 @@ def risk_by_hour(appointments: pd.DataFrame) -> alt.Chart:
         hour=appointments["time"].str.slice(0, 2),
         day=[f"{d:%a %d %b}" for d in appointments["day"]],
     )
+    days = [f"{d:%a %d %b}" for d in sorted(set(appointments["day"]))]
     chart: alt.Chart = (
         alt.Chart(data, title="Appointments by hour and no-show risk")
         .mark_bar()
@@ -120,7 +121,8 @@ def risk_by_hour(appointments: pd.DataFrame) -> alt.Chart:
             x=alt.X("hour:O", title="hour"),
             y=alt.Y("count():Q", title="appointments", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("band:N", scale=BAND_COLOURS, title="risk"),
-            column=alt.Column("day:N", title=None),
+            column=alt.Column("day:N", title=None, sort=days),
         )
+        .properties(height=200)
     )
     return chart
