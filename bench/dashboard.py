@@ -13,11 +13,11 @@ up here, in SQL: this measures reading, not the models), then the model-health m
 
 Then times, `--repeat` times each after one untimed warm-up, the loader behind each page for
 the first clinic, as the page calls it:
-- manager: `dashboards.data.manager.load_manager` (KPIs of 28 days and the 28 before, weekly
+- manager: `dashboards.loaders.manager.load_manager` (KPIs of 28 days and the 28 before, weekly
   trends, AR ageing, demand against forecast, model health; read-only DuckDB);
-- scheduler: `dashboards.data.scheduler.load_scheduler` (the week's schedule, pending
+- scheduler: `dashboards.loaders.scheduler.load_scheduler` (the week's schedule, pending
   suggestions, open requests, patient names: audited reads of the core);
-- front_desk: `dashboards.data.front_desk.load_front_desk` (three days with risk bands).
+- front_desk: `dashboards.loaders.front_desk.load_front_desk` (three days with risk bands).
 
 Progress goes to stderr; the last line on stdout is one JSON object.
 """
@@ -41,10 +41,10 @@ import duckdb
 
 from core_app.config import Settings
 from core_app.service_layer import bootstrap, users
-from dashboards.data.core import clinics
-from dashboards.data.front_desk import load_front_desk
-from dashboards.data.manager import Filters, load_manager
-from dashboards.data.scheduler import load_scheduler, monday_of
+from dashboards.loaders.core import clinics
+from dashboards.loaders.front_desk import load_front_desk
+from dashboards.loaders.manager import Filters, load_manager
+from dashboards.loaders.scheduler import load_scheduler, monday_of
 from pipelines.extract_load import extract_load
 from pipelines.offline import apply_offline_defaults
 from pipelines.transform import build_warehouse

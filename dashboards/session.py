@@ -16,7 +16,7 @@ from core_app.domain.exceptions import AuthenticationFailed
 from core_app.domain.staff import Actor, Role
 from core_app.service_layer import bootstrap, users
 from core_app.service_layer.bootstrap import App
-from dashboards.data.core import Clinic, clinics
+from dashboards.loaders.core import Clinic, clinics
 from dashboards.settings import DashboardSettings
 
 ACTOR = "dentops_actor"

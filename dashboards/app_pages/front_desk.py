@@ -13,8 +13,8 @@ from core_app.domain.billing import PaymentMethod
 from core_app.domain.exceptions import DomainError
 from core_app.service_layer import appointments, billing, reminders
 from dashboards import charts, session
-from dashboards.data.front_desk import confirmation_history, load_front_desk, reminder_history
 from dashboards.format import money, percent
+from dashboards.loaders.front_desk import confirmation_history, load_front_desk, reminder_history
 from dashboards.widgets import table
 
 DONE = "front_desk_done"

@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards import charts, session
-from dashboards.data.manager import Filters, ManagerData, load_manager, providers
-from dashboards.data.warehouse import WarehouseUnavailable
 from dashboards.format import kpi_value, money
+from dashboards.loaders.manager import Filters, ManagerData, load_manager, providers
+from dashboards.loaders.warehouse import WarehouseUnavailable
 from dashboards.settings import DashboardSettings
 from dashboards.widgets import table
 

@@ -10,7 +10,7 @@ import streamlit as st
 from core_app.domain.exceptions import DomainError
 from core_app.service_layer import suggestions
 from dashboards import charts, session
-from dashboards.data.scheduler import load_scheduler, monday_of
+from dashboards.loaders.scheduler import load_scheduler, monday_of
 from dashboards.widgets import table
 
 DONE = "scheduler_done"

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core_app.domain.request import SuggestionStatus
 from core_app.service_layer import billing, queries, reminders, suggestions, users
 from dashboards import session
-from dashboards.data.manager import providers
+from dashboards.loaders.manager import providers
 from tests.dashboards.conftest import APP_FILE, PAGES
 from tests.dashboards.practice import PASSWORDS, ROLES
 
@@ -231,7 +231,7 @@ def _admin(core):
 
 
 def _start(practice, days=0):
-    from dashboards.data.core import Clinic
+    from dashboards.loaders.core import Clinic
 
     clinic = Clinic(practice.clinic_id, "", "America/New_York", "USD")
     return clinic.day_bounds(clinic.today(), 3)[0 if days == 0 else 1]
