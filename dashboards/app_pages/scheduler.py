@@ -78,9 +78,11 @@ st.subheader("Waitlist and recall due")
 requests = data.requests
 if len(requests):
     counts = requests["kind"].value_counts()
-    st.caption(", ".join(f"{n} {str(kind).replace('_', ' ')}" for kind, n in counts.items()))
-    waiting = requests.sort_values(["urgency", "earliest_date"], ascending=[False, True])
-    table(waiting, name="open requests", key="requests")
+    st.caption(
+        ", ".join(f"{n} {str(kind).replace('_', ' ')}" for kind, n in counts.items())
+        + f" (the {len(requests)} most urgent of {data.open_requests} open requests)"
+    )
+    table(requests, name="open requests", key="requests")
 else:
     st.info("No open requests.")
 st.caption(

@@ -28,12 +28,17 @@ REQUEST_COLUMNS = [
 ]  # fmt: skip
 
 
+#: open requests listed (most urgent first); names are read (and audited) for these only
+REQUESTS_SHOWN = 200
+
+
 @dataclass(frozen=True)
 class SchedulerData:
     week_start: date
     schedule: pd.DataFrame
     suggestions: pd.DataFrame
-    requests: pd.DataFrame
+    requests: pd.DataFrame  # the REQUESTS_SHOWN most urgent open requests
+    open_requests: int  # how many are open in all
 
 
 def monday_of(day: date) -> date:
@@ -68,7 +73,10 @@ def load_scheduler(app: App, actor: Actor, clinic: Clinic, week_start: date) -> 
         columns=SCHEDULE_COLUMNS,
     )
     pending = suggestions.list_suggestions(app.uow(), actor, clinic.clinic_id)
-    waiting = open_requests.list_requests(app.uow(), actor, clinic.clinic_id)
+    every_request = open_requests.list_requests(app.uow(), actor, clinic.clinic_id)
+    waiting = sorted(
+        every_request, key=lambda r: (-int(r["urgency"]), r["earliest_date"], r["request_id"])
+    )[:REQUESTS_SHOWN]
     ids = [r["patient_id"] for r in [*pending, *waiting] if r.get("patient_id") is not None]
     names = (
         queries.patient_names(app.uow(), actor, clinic_id=clinic.clinic_id, patient_ids=ids)
@@ -121,4 +129,5 @@ def load_scheduler(app: App, actor: Actor, clinic: Clinic, week_start: date) -> 
         schedule=schedule if len(schedule) else empty(SCHEDULE_COLUMNS),
         suggestions=suggestion_frame,
         requests=request_frame,
+        open_requests=len(every_request),
     )
