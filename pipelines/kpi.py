@@ -55,6 +55,11 @@ def _definitions(con: duckdb.DuckDBPyConnection) -> list[Definition]:
     return definitions
 
 
+def read_definitions(con: duckdb.DuckDBPyConnection) -> list[Definition]:
+    """The KPI definitions of marts.kpi_definitions, in display order (the dashboards use it)."""
+    return _definitions(con)
+
+
 def resolve_clinic(con: duckdb.DuckDBPyConnection, clinic: str) -> tuple[int, str]:
     """A clinic by id or by name (case-insensitive), from the warehouse."""
     rows = con.execute("SELECT clinic_id, name FROM raw.clinics ORDER BY clinic_id").fetchall()

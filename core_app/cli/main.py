@@ -16,6 +16,7 @@ import typer
 from core_app.cli import (
     commands_api,
     commands_appointments,
+    commands_dashboard,
     commands_import,
     commands_models,
     commands_money,
@@ -62,6 +63,7 @@ app.add_typer(commands_reminders.reminders_app, name="reminders")
 commands_setup.clinic_app.command("reminder-policy")(commands_reminders.reminder_policy)
 app.command("api")(commands_api.api)
 commands_setup.user_app.command("totp-enrol")(commands_api.totp_enrol)
+app.command("dashboard")(commands_dashboard.dashboard)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -117,16 +119,26 @@ def demo(
         bool,
         typer.Option(help="Then run the nightly pipeline, so the warehouse marts have data."),
     ] = True,
+    models: Annotated[
+        bool,
+        typer.Option(
+            help="Then build the warehouse once more, so that its model-health marts see the "
+            "scores the nightly run wrote (what the dashboards show; `make demo`)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo practice with the simulator (1 clinic, a year of history, 6 weeks ahead)
-    and its warehouse (`dentops pipeline run`)."""
+    """Build the demo practice with the simulator (1 clinic, a year of history, 6 weeks ahead),
+    then run the nightly pipeline on it (`dentops pipeline run`: warehouse, no-show model and
+    scores, demand forecast, suggestions for the next two weeks)."""
     from core_app.cli.demo import build_demo
 
     if data_dir is not None:
         os.environ["DENTOPS_DATA_DIR"] = str(data_dir)
     with refusals():
-        summary = build_demo(Settings(), seed=seed, today=date.today(), warehouse=warehouse)
+        summary = build_demo(
+            Settings(), seed=seed, today=date.today(), warehouse=warehouse, models=models
+        )
     logins = "; ".join(summary["staff_logins"].values())
     emit(
         summary,
@@ -136,6 +148,17 @@ def demo(
             f"\nwarehouse: {summary['warehouse']['path']} (try `dentops kpi --clinic 1 "
             "--from YYYY-MM-DD --to YYYY-MM-DD`)"
             if "warehouse" in summary
+            else ""
+        )
+        + (
+            "\nmodels: "
+            + ", ".join(
+                f"{step} skipped ({result['skipped']})"
+                if isinstance(result, dict) and "skipped" in result
+                else f"{step} done"
+                for step, result in summary["models"].items()
+            )
+            if "models" in summary
             else ""
         ),
     )

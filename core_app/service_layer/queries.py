@@ -74,3 +74,60 @@ def clinic_schedule(
     return run_use_case(
         uow, actor, action="schedule.read", entity_type="clinic", entity_id=clinic_id, work=work
     )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One step of an appointment's history (booked, confirmed, moved...), in clinic time."""
+
+    event_type: str
+    occurred_at: datetime
+    local_time: str
+    reason: str | None
+
+
+def appointment_history(uow: UnitOfWork, actor: Actor, appointment_id: int) -> list[EventRow]:
+    """An appointment's events, oldest first (the front desk's confirmation history)."""
+
+    def work(uow: UnitOfWork) -> list[EventRow]:
+        found = require(uow.appointments.get(appointment_id), "appointment", appointment_id)
+        actor.require(Action.READ_SCHEDULE, clinic_id=found.clinic_id)
+        clinic = require(uow.clinics.get(found.clinic_id), "clinic", found.clinic_id)
+        uow.audit(actor, "appointment.history.read", "appointment", appointment_id)
+        return [
+            EventRow(
+                event_type=e.event_type,
+                occurred_at=e.occurred_at,
+                local_time=f"{clinic.local(e.occurred_at):%Y-%m-%d %H:%M}",
+                reason=e.reason,
+            )
+            for e in sorted(found.events, key=lambda e: e.occurred_at)
+        ]
+
+    return run_use_case(
+        uow,
+        actor,
+        action="appointment.history.read",
+        entity_type="appointment",
+        entity_id=appointment_id,
+        work=work,
+    )
+
+
+def patient_names(
+    uow: UnitOfWork, actor: Actor, *, clinic_id: int, patient_ids: list[int]
+) -> dict[int, str]:
+    """Display names of these patients of one clinic (others are left out); an audited read."""
+
+    def work(uow: UnitOfWork) -> dict[int, str]:
+        actor.require(Action.READ_PATIENT, clinic_id=clinic_id)
+        found = uow.patients.by_ids(list(dict.fromkeys(patient_ids)))
+        names = {pid: _name(p) for pid, p in found.items() if p.clinic_id == clinic_id}
+        if names:
+            read: list[int | None] = [*names]
+            uow.audit(actor, "patient.read", "patient", read, detail="names")
+        return names
+
+    return run_use_case(
+        uow, actor, action="patient.read", entity_type="patient", entity_id=None, work=work
+    )

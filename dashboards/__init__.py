@@ -1,0 +1,1 @@
+"""Streamlit dashboards: analytics from the warehouse marts, actions through core_app services."""

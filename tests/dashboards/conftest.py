@@ -1,0 +1,56 @@
+"""One small demo practice per session for the dashboard tests (see practice.py), with the
+DENTOPS_* variables pointing at it while the tests run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core_app.config import Settings
+from core_app.service_layer import bootstrap
+from core_app.service_layer.bootstrap import App
+from tests.dashboards.practice import Practice, build
+
+REPO = Path(__file__).resolve().parents[2]
+APP_FILE = REPO / "dashboards" / "app.py"
+PAGES = REPO / "dashboards" / "app_pages"
+
+
+@pytest.fixture(scope="session")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Practice:
+    return build(tmp_path_factory.mktemp("dashboard-practice"), dbt_tests=False)
+
+
+@pytest.fixture(scope="session")
+def practice_env(practice: Practice) -> Iterator[Practice]:
+    saved = {name: os.environ.get(name) for name in practice.env()}
+    os.environ.update(practice.env())
+    yield practice
+    for name, old in saved.items():
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+@pytest.fixture(scope="session")
+def core(practice: Practice) -> Iterator[App]:
+    app = bootstrap.connect(practice.settings)
+    yield app
+    app.close()
+
+
+def copy_of(practice: Practice, folder: Path) -> Practice:
+    """An independent copy (database, keys, warehouse) for a test that changes the practice."""
+    shutil.copytree(practice.data_dir, folder / "data", ignore=shutil.ignore_patterns("*.dbt"))
+    data_dir = folder / "data"
+    return Practice(
+        data_dir=data_dir,
+        settings=Settings(data_dir=data_dir),
+        clinic_id=practice.clinic_id,
+        today=practice.today,
+    )

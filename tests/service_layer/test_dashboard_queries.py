@@ -1,0 +1,75 @@
+"""The two read queries the dashboards added: an appointment's history and patient names."""
+
+from __future__ import annotations
+
+import pytest
+
+from core_app.domain.exceptions import PermissionDenied
+from core_app.domain.hours import parse_weekly_hours
+from core_app.domain.staff import Role
+from core_app.service_layer import appointments, queries
+from core_app.service_layer import practice as setup
+from tests.conftest import Practice
+from tests.service_layer.helpers import add_staff, audit_entries, book
+
+
+def _other_clinic(practice: Practice) -> int:
+    return setup.create_clinic(
+        practice.app.uow(),
+        practice.admin,
+        name="Other Street",
+        timezone="Europe/Berlin",
+        currency="EUR",
+        country="DE",
+        hours=parse_weekly_hours("mon-fri 08:00-18:00"),
+    )
+
+
+def test_appointment_history_lists_events_in_clinic_time_and_is_audited(practice: Practice):
+    appointment_id = book(practice, 1, "09:00")
+    appointments.confirm_appointment(practice.app.uow(), practice.admin, appointment_id)
+    desk = add_staff(practice, "desk", Role.FRONT_DESK, clinic_id=practice.clinic_id)
+    before = len(audit_entries(practice.app))
+
+    events = queries.appointment_history(practice.app.uow(), desk, appointment_id)
+
+    assert [e.event_type for e in events] == ["booked", "confirmed"]
+    assert all(e.local_time.startswith("2030-01-07") for e in events)  # booked on the frozen day
+    [entry] = audit_entries(practice.app)[before:]
+    assert (entry.action, entry.entity_id, entry.outcome) == (
+        "appointment.history.read",
+        str(appointment_id),
+        "success",
+    )
+
+
+def test_appointment_history_is_refused_to_another_clinics_user(practice: Practice):
+    appointment_id = book(practice, 1, "09:00")
+    stranger = add_staff(practice, "elsewhere", Role.FRONT_DESK, clinic_id=_other_clinic(practice))
+    with pytest.raises(PermissionDenied):
+        queries.appointment_history(practice.app.uow(), stranger, appointment_id)
+    assert audit_entries(practice.app)[-1].outcome == "denied"
+
+
+def test_patient_names_are_the_clinics_only_and_audited(practice: Practice):
+    wanted = practice.patient_ids[:2]
+    names = queries.patient_names(
+        practice.app.uow(), practice.admin, clinic_id=practice.clinic_id, patient_ids=wanted
+    )
+    assert set(names) == set(wanted)
+    assert all(" " in name for name in names.values())
+    entry = audit_entries(practice.app)[-1]
+    assert (entry.action, entry.entity_type, entry.detail) == ("patient.read", "patient", "names")
+
+    other = _other_clinic(practice)
+    assert (
+        queries.patient_names(
+            practice.app.uow(), practice.admin, clinic_id=other, patient_ids=wanted
+        )
+        == {}
+    )
+    desk = add_staff(practice, "desk2", Role.FRONT_DESK, clinic_id=other)
+    with pytest.raises(PermissionDenied):
+        queries.patient_names(
+            practice.app.uow(), desk, clinic_id=practice.clinic_id, patient_ids=wanted
+        )
