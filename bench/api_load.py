@@ -206,7 +206,7 @@ def client_run(
                     out.conflicts += 1
             else:
                 out.error(f"book {booked.status_code}")
-            window = {
+            window: dict[str, str | int] = {
                 "start_at": datetime(day.year, day.month, day.day, tzinfo=ZONE).isoformat(),
                 "end_at": datetime(day.year, day.month, day.day, tzinfo=ZONE)
                 .isoformat()

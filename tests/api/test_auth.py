@@ -91,8 +91,10 @@ def test_tokens_and_totp_secrets_are_not_stored_in_the_clear(app: App, client: T
     token = sign_in(client, "desk").json()["token"]
     secret = client.post("/v1/auth/totp/enrol", headers=bearer(token)).json()["secret"]
     with app.engine.connect() as connection:
-        hashes = connection.execute(text("SELECT token_hash FROM api_sessions")).scalars().all()
-        stored = connection.execute(text("SELECT secret FROM totp_secrets")).scalar_one()
+        hashes: list[str] = list(
+            connection.execute(text("SELECT token_hash FROM api_sessions")).scalars()
+        )
+        stored: str = connection.execute(text("SELECT secret FROM totp_secrets")).scalar_one()
     assert token not in hashes and sessions.token_hash(token) in hashes
     assert secret not in stored and stored.startswith("v1.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ class ClinicIds:
     chair_ids: list[int]
     patient_ids: list[int]
     #: next free quarter-hour per timeline ("today", "future", "past")
-    slots: dict[str, Any] = field(default_factory=dict)
+    slots: dict[str, Iterator[datetime]] = field(default_factory=dict)
 
 
 @dataclass
