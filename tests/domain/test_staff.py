@@ -42,6 +42,10 @@ read_risk        x x x x x
 manage_requests  x x x x .
 record_suggestions x . . . .
 decide_suggestion  x x x . .
+manage_keys        x . . . .
+backup             x . . . .
+verify_audit       x x . . .
+review_break_glass x . . . .
 """
 ROLES = [Role.ADMIN, Role.MANAGER, Role.SCHEDULER, Role.FRONT_DESK, Role.PROVIDER]
 
