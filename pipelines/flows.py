@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from core_app.config import Settings
+from core_app.logging_setup import Safe
 from pipelines import extract_load as loading
 from pipelines import transform
 
@@ -24,7 +25,7 @@ def extract_load(full_refresh: bool = False) -> dict[str, Any]:
     report = loading.extract_load(Settings(), full_refresh=full_refresh)
     logger = get_run_logger()
     for load in report.tables:
-        logger.info("raw.%s: %d rows merged (full=%s)", load.table, load.rows, load.full)
+        logger.info("raw.%s: %d rows merged (full=%s)", Safe(load.table), load.rows, load.full)
     return {
         "full_refresh": report.full_refresh,
         "rows": report.rows,

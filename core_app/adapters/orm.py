@@ -440,12 +440,12 @@ break_glass_grants = Table(
     Column("user_id", ForeignKey("staff_users.user_id"), nullable=False, index=True),
     Column("actions", String(500), nullable=False),  # Action values joined by ','
     Column("clinic_id", ForeignKey("clinics.clinic_id")),  # None: the user's own scope
-    Column("reason", String(500), nullable=False),
+    Column("reason", EncryptedText("break_glass_grants.reason"), nullable=False),
     Column("opened_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("reviewed_at", UtcDateTime),
     Column("reviewed_by_user_id", ForeignKey("staff_users.user_id")),
-    Column("review_note", String(500)),
+    Column("review_note", EncryptedText("break_glass_grants.review_note")),
     CheckConstraint("opened_at < expires_at", name="opens_before_expiry"),
     _updated_at(),
 )

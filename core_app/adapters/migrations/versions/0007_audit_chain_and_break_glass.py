@@ -37,12 +37,12 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("actions", sa.String(length=500), nullable=False),
         sa.Column("clinic_id", sa.Integer(), nullable=True),
-        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("opened_at", UTC_TIME, nullable=False),
         sa.Column("expires_at", UTC_TIME, nullable=False),
         sa.Column("reviewed_at", UTC_TIME, nullable=True),
         sa.Column("reviewed_by_user_id", sa.Integer(), nullable=True),
-        sa.Column("review_note", sa.String(length=500), nullable=True),
+        sa.Column("review_note", sa.Text(), nullable=True),
         sa.Column("updated_at", UTC_TIME, nullable=False),
         sa.CheckConstraint(
             "opened_at < expires_at", name="ck_break_glass_grants_opens_before_expiry"
