@@ -157,12 +157,26 @@ def configure_logging(level: int | str = logging.INFO, stream: IO[str] | None = 
     _install_record_factory()
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.get_name() != HANDLER_NAME]
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    )
     handler.set_name(HANDLER_NAME)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(AllowListFilter())
     root.addHandler(handler)
     root.setLevel(level)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time (a test runner may swap it)."""
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
 
 
 def _install_record_factory() -> None:

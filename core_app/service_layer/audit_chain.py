@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
@@ -38,7 +38,11 @@ def verify_chain(uow: UnitOfWork, actor: Actor) -> ChainReport:
         head = u.session.execute(
             select(t.seq, t.chain_hash).where(t.seq.is_not(None)).order_by(t.seq.desc()).limit(1)
         ).first()
-        verified, broken = first_break(_entries(u), key=installed_keyring().audit_key)
+        entries = u.session.scalars(_in_chain_order())
+        try:
+            verified, broken = first_break(_detached(u, entries), key=installed_keyring().audit_key)
+        finally:
+            entries.close()  # a break ends the walk early: free the server-side cursor
         report = ChainReport(
             entries=total,
             verified=verified,
@@ -57,13 +61,16 @@ def verify_chain(uow: UnitOfWork, actor: Actor) -> ChainReport:
     )
 
 
-def _entries(uow: UnitOfWork) -> Iterator[AuditEntry]:
+def _in_chain_order() -> Select[AuditEntry]:
     t = orm.audit_entries.c
-    query = (
+    return (
         select(AuditEntry)
         .order_by(t.seq.is_(None), t.seq, t.audit_id)
         .execution_options(yield_per=BATCH)
     )
-    for entry in uow.session.scalars(query):
+
+
+def _detached(uow: UnitOfWork, entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
+    for entry in entries:
         yield entry
-        uow.session.expunge(entry)
+        uow.session.expunge(entry)  # a million entries need not stay in the session
