@@ -4,8 +4,8 @@ or raced rotation is finished by `--resume`; a key is retired only when nothing 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
