@@ -58,9 +58,9 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str) -> Actor:
         who = user.as_actor() if user is not None else Actor(None, username[:40], Role.PROVIDER)
     outcome = Outcome.SUCCESS if ok else Outcome.DENIED
     audit_alone(uow, who, "user.sign_in", "staff_user", who.user_id, outcome=outcome, detail=None)
-    if not ok or user is None:
+    if not ok:
         raise AuthenticationFailed("unknown user or wrong password")
-    return user.as_actor()
+    return who
 
 
 def actor_for(uow: UnitOfWork, username: str) -> Actor:
