@@ -195,3 +195,34 @@ def test_concurrent_writers_never_share_a_predecessor(practice: Practice) -> Non
     assert len(adds) == WRITERS * PER_WRITER
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert audit_chain.verify_chain(app.uow(), practice.admin).ok
+
+
+def test_the_migration_chains_the_entries_written_before_it(app: App) -> None:
+    """Entries from before revision 0007 are chained in audit_id order when it runs."""
+    from alembic import command
+
+    from core_app.adapters import migrate
+    from core_app.domain.staff import SYSTEM
+
+    config = migrate.alembic_config()
+    with app.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with app.engine.begin() as connection:
+        for n in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entries (occurred_at, actor_username, action, entity_type, "
+                    "entity_id, outcome, detail, updated_at) "
+                    "VALUES (:at, 'old', 'patient.read', 'patient', :id, 'success', NULL, :at)"
+                ),
+                {"at": datetime(2029, 1, 1, 9, n, tzinfo=UTC), "id": str(n)},
+            )
+    migrate.upgrade(app.engine)
+
+    entries = audit_entries(app)
+    assert [(e.seq, e.entity_id) for e in entries] == [(1, "0"), (2, "1"), (3, "2")]
+    report = audit_chain.verify_chain(app.uow(), SYSTEM)
+    assert report.ok and report.verified == 3
+    with pytest.raises(Exception, match="append-only"), app.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_entries"))  # the triggers are back
