@@ -168,25 +168,27 @@ def copy_sqlite(source: Path, target: Path) -> None:
         src.close()
 
 
-def libpq_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq URL without the password, and the environment that carries it (a password on
+    the command line would show in the process list)."""
+    parsed = make_url(url)
+    env = dict(os.environ)
+    if parsed.password is not None:
+        env["PGPASSWORD"] = str(parsed.password)
+    plain = parsed.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
 
 
 def pg_dump(url: str, target: Path, *, snapshot: str) -> None:
+    dsn, env = _libpq(url)
     _run(
-        [
-            "pg_dump",
-            "--format=custom",
-            f"--snapshot={snapshot}",
-            "--file",
-            str(target),
-            "--dbname",
-            libpq_url(url),
-        ]
+        ["pg_dump", "--format=custom", f"--snapshot={snapshot}", "--file", str(target), dsn],
+        env,
     )
 
 
 def pg_restore(url: str, source: Path) -> None:
+    dsn, env = _libpq(url)
     _run(
         [
             "pg_restore",
@@ -195,16 +197,17 @@ def pg_restore(url: str, source: Path) -> None:
             "--single-transaction",
             "--exit-on-error",
             "--dbname",
-            libpq_url(url),
+            dsn,
             str(source),
-        ]
+        ],
+        env,
     )
 
 
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+def _run(command: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)  # noqa: S603
     if done.returncode != 0:
-        # the tool's own message names objects, not rows; the URL's password is not in it
+        # the tool's own message names objects, not rows
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-500:]}")
 
 

@@ -46,7 +46,14 @@ class BackupReport:
 
 
 def backup(app: App, actor: Actor, out: Path) -> BackupReport:
-    actor.require(Action.BACKUP)
+    run_use_case(  # the permission check first, as a use case: a refusal is audited
+        app.uow(),
+        actor,
+        action="backup.create",
+        entity_type="database",
+        entity_id=None,
+        work=lambda _: actor.require(Action.BACKUP),
+    )
     if out.exists():
         raise ValidationError(f"{out} exists; choose a new file name")
     settings = app.settings

@@ -62,8 +62,20 @@ class RotationReport:
     batches: int = 0
 
 
+def _authorise(app: App, actor: Actor, action: str) -> None:
+    """The permission check as a use case of its own, so that a refusal is audited."""
+    run_use_case(
+        app.uow(),
+        actor,
+        action=action,
+        entity_type="key",
+        entity_id=None,
+        work=lambda _: actor.require(Action.MANAGE_KEYS),
+    )
+
+
 def rotate(app: App, actor: Actor, *, resume: bool = False, batch: int = BATCH) -> RotationReport:
-    actor.require(Action.MANAGE_KEYS)
+    _authorise(app, actor, "keys.rotate")
     previous: str | None = None
     if not resume:
         ring = load_key_file(app.settings.key_file)
@@ -117,6 +129,7 @@ def _reencrypt_batch(
     stale = [raw.c[c].is_not(None) & raw.c[c].not_like(current) for c in spec.columns]
 
     def work(u: UnitOfWork) -> tuple[int, object]:
+        actor.require(Action.MANAGE_KEYS)
         query = select(raw).where(or_(*stale)).order_by(pk).limit(batch)
         if after is not None:
             query = query.where(pk > after)

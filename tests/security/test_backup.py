@@ -192,3 +192,16 @@ def test_sqlite_backup_is_consistent_while_others_write(practice: Practice, tmp_
     assert restored_ids >= set(practice.patient_ids)
     adds = [r for r in tables["audit_entries"] if r[4] == "patient.add"]
     assert len(adds) == len(restored_ids)
+
+
+@SQLITE_ONLY
+def test_only_admins_back_up_and_the_refusal_is_audited(practice: Practice, tmp_path: Path) -> None:
+    from core_app.domain.exceptions import PermissionDenied
+    from core_app.domain.staff import Role
+    from tests.service_layer.helpers import add_staff
+
+    manager = add_staff(practice, "manager", Role.MANAGER)
+    with pytest.raises(PermissionDenied):
+        backups.backup(practice.app, manager, tmp_path / "no.backup")
+    assert not (tmp_path / "no.backup").exists()
+    assert audit_entries(practice.app)[-1].outcome == "denied"

@@ -115,3 +115,17 @@ def test_a_key_still_in_use_is_not_retired(keyed_practice: Practice) -> None:
     assert status.uses(old_ring.active_key_id) == 0
     assert [e.action for e in audit_entries(app)][-2:] == ["keys.retire", "keys.status"]
     assert patients.get_patient(app.uow(), admin, late).first_name == "Late"
+
+
+def test_only_admins_rotate_and_the_refusal_is_audited(keyed_practice: Practice) -> None:
+    from core_app.domain.exceptions import PermissionDenied
+    from core_app.domain.staff import Role
+    from tests.service_layer.helpers import add_staff
+
+    manager = add_staff(keyed_practice, "manager", Role.MANAGER)
+    before = load_key_file(keyed_practice.app.settings.key_file)
+    with pytest.raises(PermissionDenied):
+        keys.rotate(keyed_practice.app, manager)
+    assert load_key_file(keyed_practice.app.settings.key_file) == before
+    last = audit_entries(keyed_practice.app)[-1]
+    assert (last.action, last.outcome, last.actor_username) == ("keys.rotate", "denied", "manager")
