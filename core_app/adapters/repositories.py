@@ -197,9 +197,9 @@ class AuditRepository:
         """Chain `entries` onto the last entry and add them to this transaction.
 
         Two writers must not chain onto the same predecessor. SQLite: every transaction
-        starts with BEGIN IMMEDIATE, so appends are serialised. PostgreSQL (SERIALIZABLE): a
-        concurrent append makes this one fail at the unique `seq` (or with a serialization
-        failure) and the use case is retried (`core_app.service_layer.use_case`)."""
+        starts with BEGIN IMMEDIATE, so appends are serialised. PostgreSQL: every unit of work
+        first locks the audit table (`db.serialise_on_the_audit_chain`); a writer outside
+        them still fails at the unique `seq` (or with a serialization failure)."""
         if not entries:
             return
         t = orm.audit_entries.c
