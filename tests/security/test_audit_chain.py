@@ -124,7 +124,7 @@ def test_a_forged_entry_is_reported(practice: Practice, chained: bool) -> None:
     the next place with a hash the forger made up."""
     entries = audit_entries(practice.app)
     with practice.app.engine.begin() as connection:
-        forged_id = connection.execute(
+        forged_id: int = connection.execute(
             orm.audit_entries.insert()
             .values(
                 occurred_at=datetime.now(UTC),
