@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         description="JSON key file (encryption + pseudonymisation keys), mode 0600; "
         "default: data_dir/keys.json. Created by `dentops init`, never committed.",
     )
+    backup_key_file: Path = Field(
+        Path(),
+        description="Key of the encrypted backups (mode 0600; keep a copy away from the "
+        "backups, never in git); default: data_dir/backup.key, created by the first backup.",
+    )
     sqlite_busy_timeout_s: float = Field(
         60.0, description="How long a SQLite writer waits for the lock before giving up."
     )
@@ -99,4 +104,6 @@ class Settings(BaseSettings):
             self.reminder_outbox_file = self.data_dir / "reminders.jsonl"
         if self.key_file == Path():
             self.key_file = self.data_dir / "keys.json"
+        if self.backup_key_file == Path():
+            self.backup_key_file = self.data_dir / "backup.key"
         return self

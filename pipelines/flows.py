@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from core_app.config import Settings
+from core_app.logging_setup import Safe
 from core_app.service_layer import bootstrap
 from pipelines import demand, no_show, optimize, transform
 from pipelines import extract_load as loading
@@ -33,7 +34,7 @@ def extract_load(full_refresh: bool = False) -> dict[str, Any]:
     report = loading.extract_load(Settings(), full_refresh=full_refresh)
     logger = get_run_logger()
     for load in report.tables:
-        logger.info("raw.%s: %d rows merged (full=%s)", load.table, load.rows, load.full)
+        logger.info("raw.%s: %d rows merged (full=%s)", Safe(load.table), load.rows, load.full)
     return {
         "full_refresh": report.full_refresh,
         "rows": report.rows,
@@ -58,7 +59,7 @@ def build_warehouse(select: str | None = None) -> dict[str, Any]:
 
 def _skipped(error: Exception) -> dict[str, Any]:
     """A step that has nothing to work on yet (a new practice without history or model)."""
-    get_run_logger().warning("skipped: %s", error)
+    get_run_logger().warning("skipped: %s", Safe(str(error)))  # our message: no patient data
     return {"skipped": str(error)}
 
 
@@ -73,7 +74,7 @@ def train_if_due(every_days: int = TRAIN_EVERY_DAYS) -> dict[str, Any]:
     if not result["trained"]:
         return result
     get_run_logger().info(
-        "no-show model %s trained (promoted=%s)", result["run_id"], result["promoted"]
+        "no-show model %s trained (promoted=%s)", Safe(result["run_id"]), result["promoted"]
     )
     keep = ("trained", "run_id", "promoted", "reason", "current_model", "model")
     return {key: result[key] for key in keep}
@@ -86,7 +87,9 @@ def score(days: int = SCORE_DAYS) -> dict[str, Any]:
         result = no_show.score(Settings(), days=days)
     except no_show.NoShowUnavailable as error:
         return _skipped(error)
-    get_run_logger().info("%d appointments scored: %s", result["scored"], result["bands"])
+    get_run_logger().info(
+        "%d appointments scored: %s", result["scored"], Safe(str(result["bands"]))
+    )
     return result
 
 
@@ -115,10 +118,10 @@ def plan_ahead(weeks: int = PLAN_WEEKS) -> dict[str, Any]:
         logger.info(
             "clinic %s week %s: %d of %d requests placed (%s, gap %s)",
             week["clinic_id"],
-            week["week"],
+            Safe(week["week"]),
             week["placed"],
             week["requests"],
-            week["status"],
+            Safe(week["status"]),
             week["gap"],
         )
     keep = ("clinic_id", "week", "requests", "placed", "overbooks", "status", "gap", "seconds")

@@ -39,6 +39,9 @@ class KeyRing:
     encryption_keys: dict[str, bytes]
     active_key_id: str
     pseudonym_key: bytes
+    #: HMAC key of the audit chain (see `core_app.domain.audit`); key files written before it
+    #: existed derive it from the pseudonym key (`from_json`)
+    audit_key: bytes = b""
     #: one cipher per key id, made on first use (a new AESGCM per value costs more than the
     #: encryption itself when a bulk load encrypts hundreds of thousands of values)
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False, compare=False)
@@ -78,6 +81,7 @@ class KeyRing:
                 "encryption_keys": {k: _b64(v) for k, v in self.encryption_keys.items()},
                 "active_key_id": self.active_key_id,
                 "pseudonym_key": _b64(self.pseudonym_key),
+                "audit_key": _b64(self.audit_key),
             },
             indent=2,
         )
@@ -85,16 +89,52 @@ class KeyRing:
     @classmethod
     def generate(cls) -> KeyRing:
         key_id = f"k{secrets.token_hex(4)}"
-        return cls({key_id: AESGCM.generate_key(256)}, key_id, secrets.token_bytes(32))
+        return cls(
+            {key_id: AESGCM.generate_key(256)},
+            key_id,
+            secrets.token_bytes(32),
+            audit_key=secrets.token_bytes(32),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> KeyRing:
         data = json.loads(text)
+        pseudonym_key = _unb64(data["pseudonym_key"])
+        audit_key = data.get("audit_key")
         return cls(
             encryption_keys={k: _unb64(v) for k, v in data["encryption_keys"].items()},
             active_key_id=data["active_key_id"],
-            pseudonym_key=_unb64(data["pseudonym_key"]),
+            pseudonym_key=pseudonym_key,
+            audit_key=(
+                _unb64(audit_key)
+                if audit_key
+                else hmac.new(pseudonym_key, b"dentops audit chain v1", hashlib.sha256).digest()
+            ),
         )
+
+    def with_new_active_key(self) -> KeyRing:
+        """This ring plus a fresh encryption key, which becomes the one new writes use."""
+        key_id = f"k{secrets.token_hex(4)}"
+        return KeyRing(
+            {**self.encryption_keys, key_id: AESGCM.generate_key(256)},
+            key_id,
+            self.pseudonym_key,
+            audit_key=self.audit_key,
+        )
+
+    def without_key(self, key_id: str) -> KeyRing:
+        if key_id == self.active_key_id:
+            raise KeyMaterialError(f"key {key_id} is the active key; rotate first")
+        if key_id not in self.encryption_keys:
+            raise KeyMaterialError(f"no key {key_id!r} in the key file")
+        keys = {k: v for k, v in self.encryption_keys.items() if k != key_id}
+        return KeyRing(keys, self.active_key_id, self.pseudonym_key, audit_key=self.audit_key)
+
+    @staticmethod
+    def key_id_of(token: str) -> str:
+        """The id of the key that made a ciphertext."""
+        parts = token.split(".", 2)
+        return parts[1] if len(parts) == 3 and parts[0] == _PREFIX else "(not a ciphertext)"
 
 
 def create_key_file(path: Path) -> KeyRing:
@@ -105,6 +145,21 @@ def create_key_file(path: Path) -> KeyRing:
     with os.fdopen(fd, "w") as handle:
         handle.write(ring.to_json())
     return ring
+
+
+def replace_key_file(path: Path, ring: KeyRing) -> None:
+    """Write `ring` over the key file atomically (a private temporary file, then a rename)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(ring.to_json())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def load_key_file(path: Path) -> KeyRing:

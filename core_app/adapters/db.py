@@ -94,3 +94,24 @@ def plain_rows(result: Iterable[Any]) -> Iterable[tuple[Any, ...]]:
     """A result's rows typed as the plain tuples they are, for unpacking (mypy sees a `Row`'s
     items as `object`)."""
     return cast("Iterable[tuple[Any, ...]]", result)
+
+
+#: PostgreSQL: taken first in every unit of work (see `serialise_on_the_audit_chain`)
+AUDIT_CHAIN_LOCK = "LOCK TABLE audit_entries IN SHARE ROW EXCLUSIVE MODE"
+
+
+def serialise_on_the_audit_chain(factory: Any) -> None:
+    """PostgreSQL: every transaction of `factory`'s sessions starts by locking the audit table
+    against other such transactions (the lock mode conflicts with itself and with inserts).
+
+    Every unit of work appends to the one audit chain, so audited transactions cannot commit
+    in parallel anyway; optimistically (SERIALIZABLE, retry on conflict) 50 concurrent
+    refusals exhausted their retries. `LOCK TABLE` takes no snapshot, so the transaction's
+    snapshot is taken after the lock is granted and sees the chain's true end. The isolation
+    level a use case asks for (`serialise_on_row_locks`) is set before this runs. SQLite
+    needs nothing: BEGIN IMMEDIATE already serialises writers."""
+
+    @event.listens_for(factory, "after_begin")
+    def _lock(_session: Any, _transaction: Any, connection: Any) -> None:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(AUDIT_CHAIN_LOCK)

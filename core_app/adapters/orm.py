@@ -484,6 +484,28 @@ audit_entries = Table(
     Column("entity_id", String(40)),
     Column("outcome", _enum(Outcome, "audit_outcome"), nullable=False),
     Column("detail", Text),
+    Column("seq", Integer),  # position in the hash chain (see domain.audit)
+    Column("chain_hash", String(64)),
+    Index("uq_audit_entries_seq", "seq", unique=True),
+    _updated_at(),
+)
+
+#: emergency ("break-glass") access: a user's time-limited grant of actions their role lacks,
+#: with the reason they gave; open until `expires_at`, then reviewed by an admin
+break_glass_grants = Table(
+    "break_glass_grants",
+    metadata,
+    Column("grant_id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("staff_users.user_id"), nullable=False, index=True),
+    Column("actions", String(500), nullable=False),  # Action values joined by ','
+    Column("clinic_id", ForeignKey("clinics.clinic_id")),  # None: the user's own scope
+    Column("reason", EncryptedText("break_glass_grants.reason"), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("reviewed_at", UtcDateTime),
+    Column("reviewed_by_user_id", ForeignKey("staff_users.user_id")),
+    Column("review_note", EncryptedText("break_glass_grants.review_note")),
+    CheckConstraint("opened_at < expires_at", name="opens_before_expiry"),
     _updated_at(),
 )
 

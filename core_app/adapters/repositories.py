@@ -10,8 +10,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core_app.adapters import orm
+from core_app.adapters.crypto import installed_keyring
 from core_app.domain.appointment import ACTIVE_STATUSES, Appointment
-from core_app.domain.audit import AuditEntry
+from core_app.domain.audit import GENESIS, AuditEntry, seal
 from core_app.domain.billing import Charge, Payment
 from core_app.domain.idempotency import IdempotencyRecord
 from core_app.domain.patient import Patient
@@ -193,7 +194,25 @@ class AuditRepository:
         self.session = session
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
+        """Chain `entries` onto the last entry and add them to this transaction.
+
+        Two writers must not chain onto the same predecessor. SQLite: every transaction
+        starts with BEGIN IMMEDIATE, so appends are serialised. PostgreSQL: every unit of work
+        first locks the audit table (`db.serialise_on_the_audit_chain`); a writer outside
+        them still fails at the unique `seq` (or with a serialization failure)."""
+        if not entries:
+            return
+        t = orm.audit_entries.c
+        last = self.session.execute(
+            select(t.seq, t.chain_hash).where(t.seq.is_not(None)).order_by(t.seq.desc()).limit(1)
+        ).first()
+        seq, previous = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
+        key = installed_keyring().audit_key
+        for entry in entries:
+            seq += 1
+            previous = seal(entry, key=key, seq=seq, previous_hash=previous)
         self.session.add_all(entries)
+        self.session.flush()  # the next append in this transaction reads these
 
     def recent(self, *, limit: int) -> Sequence[AuditEntry]:
         query = select(AuditEntry).order_by(orm.audit_entries.c.audit_id.desc()).limit(limit)

@@ -41,7 +41,8 @@ def parse_date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"cannot read {what} {text!r}; write YYYY-MM-DD") from None
+        # the value is not echoed: a birth date is patient data
+        raise ValidationError(f"cannot read {what}; write YYYY-MM-DD") from None
 
 
 @user_app.command("add")

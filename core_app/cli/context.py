@@ -14,7 +14,7 @@ import typer
 from core_app.config import Settings
 from core_app.domain.exceptions import DomainError, ValidationError
 from core_app.domain.staff import Actor
-from core_app.service_layer import bootstrap, users
+from core_app.service_layer import bootstrap, break_glass, users
 from core_app.service_layer.bootstrap import App
 
 T = TypeVar("T")
@@ -81,7 +81,8 @@ class Session:
                 status=EXIT_DENIED,
             )
         with refusals():
-            return users.actor_for(self.app.uow(), self.actor_name)
+            actor = users.actor_for(self.app.uow(), self.actor_name)
+            return break_glass.with_open_grant(self.app.uow(), actor)
         raise AssertionError("unreachable")
 
     def run(self, call: Callable[[App, Actor], T]) -> T:

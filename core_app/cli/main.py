@@ -24,12 +24,14 @@ from core_app.cli import (
     commands_pipeline,
     commands_reminders,
     commands_requests,
+    commands_security,
     commands_setup,
 )
 from core_app.cli.context import Session, refusals
 from core_app.cli.output import emit
 from core_app.config import Settings
 from core_app.domain.exceptions import ValidationError
+from core_app.logging_setup import configure_logging
 from core_app.service_layer import bootstrap
 
 app = typer.Typer(
@@ -64,6 +66,11 @@ commands_setup.clinic_app.command("reminder-policy")(commands_reminders.reminder
 app.command("api")(commands_api.api)
 commands_setup.user_app.command("totp-enrol")(commands_api.totp_enrol)
 app.command("dashboard")(commands_dashboard.dashboard)
+app.add_typer(commands_security.audit_app, name="audit")
+app.add_typer(commands_security.keys_app, name="keys")
+app.add_typer(commands_security.break_glass_app, name="break-glass")
+app.command("backup")(commands_security.backup)
+app.command("restore")(commands_security.restore)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -76,6 +83,7 @@ def main_options(
         typer.Option(envvar="DENTOPS_ACTOR", help="Staff username the command acts as."),
     ] = None,
 ) -> None:
+    configure_logging(os.environ.get("DENTOPS_LOG_LEVEL", "WARNING").upper())
     ctx.obj = Session(actor)
     ctx.call_on_close(ctx.obj.close)
 

@@ -48,6 +48,10 @@ class Action(enum.StrEnum):
     READ_REMINDERS = "read_reminders"
     MANAGE_REMINDER_POLICY = "manage_reminder_policy"
     DISPATCH_REMINDERS = "dispatch_reminders"
+    MANAGE_KEYS = "manage_keys"
+    BACKUP = "backup"
+    VERIFY_AUDIT = "verify_audit"
+    REVIEW_BREAK_GLASS = "review_break_glass"
 
 
 _ALL = frozenset(Role)
@@ -83,7 +87,50 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_REMINDERS: _SCHEDULING,
     Action.MANAGE_REMINDER_POLICY: frozenset({Role.ADMIN, Role.MANAGER}),
     Action.DISPATCH_REMINDERS: frozenset({Role.ADMIN}),  # the dispatcher acts as the system
+    Action.MANAGE_KEYS: frozenset({Role.ADMIN}),
+    Action.BACKUP: frozenset({Role.ADMIN}),
+    Action.VERIFY_AUDIT: frozenset({Role.ADMIN, Role.MANAGER}),
+    Action.REVIEW_BREAK_GLASS: frozenset({Role.ADMIN}),
 }
+
+#: what an emergency (break-glass) grant may add to a role: seeing and treating a patient,
+#: never administration, money going out or bulk work
+BREAK_GLASS_ACTIONS = frozenset(
+    {
+        Action.READ_PATIENT,
+        Action.READ_SCHEDULE,
+        Action.READ_RISK,
+        Action.READ_BALANCE,
+        Action.ADD_PATIENT,
+        Action.BOOK,
+        Action.CONFIRM,
+        Action.CHECK_IN,
+        Action.COMPLETE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class EmergencyGrant:
+    """A break-glass grant the actor holds: `actions` beyond their role until `expires_at`,
+    in `clinic_id` (None: the actor's own scope). The service layer attaches it only while
+    it is open, and refuses to record work under it once it has expired."""
+
+    grant_id: int
+    actions: frozenset[Action]
+    clinic_id: int | None
+    expires_at: datetime
+
+    def covers(self, action: Action, *, clinic_id: int | None, home_clinic: int | None) -> bool:
+        if action not in self.actions or action not in BREAK_GLASS_ACTIONS:
+            return False
+        scope = self.clinic_id if self.clinic_id is not None else home_clinic
+        return scope is None or clinic_id is None or clinic_id == scope
+
+    @property
+    def marker(self) -> str:
+        """Leads the detail of every audit entry written under the grant."""
+        return f"[BREAK-GLASS #{self.grant_id}]"
 
 
 @dataclass(frozen=True)
@@ -94,12 +141,24 @@ class Actor:
     username: str
     role: Role
     clinic_id: int | None = None  # None: every clinic
+    grant: EmergencyGrant | None = None  # an open break-glass grant (service layer attaches)
 
     def require(self, action: Action, *, clinic_id: int | None = None) -> None:
+        denial = self._denial(action, clinic_id)
+        if denial is None:
+            return
+        if self.grant is not None and self.grant.covers(
+            action, clinic_id=clinic_id, home_clinic=self.clinic_id
+        ):
+            return  # every audit entry of this actor carries the grant's marker
+        raise PermissionDenied(denial)
+
+    def _denial(self, action: Action, clinic_id: int | None) -> str | None:
         if self.role not in PERMISSIONS.get(action, frozenset()):
-            raise PermissionDenied(f"role {self.role} may not {action.replace('_', ' ')}")
+            return f"role {self.role} may not {action.replace('_', ' ')}"
         if clinic_id is not None and self.clinic_id is not None and clinic_id != self.clinic_id:
-            raise PermissionDenied(f"user {self.username} has no access to clinic {clinic_id}")
+            return f"user {self.username} has no access to clinic {clinic_id}"
+        return None
 
 
 SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN)

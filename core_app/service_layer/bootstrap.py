@@ -8,7 +8,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from core_app.adapters.crypto import KeyRing, create_key_file, install_keyring, load_key_file
-from core_app.adapters.db import backend_name, make_engine
+from core_app.adapters.db import backend_name, make_engine, serialise_on_the_audit_chain
 from core_app.adapters.orm import start_mappers
 from core_app.config import Settings
 from core_app.domain.exceptions import ValidationError
@@ -56,6 +56,8 @@ def connect(settings: Settings, *, clock: Clock = system_clock, exclusive: bool 
         settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s, exclusive=exclusive
     )
     factory = sessionmaker(engine, expire_on_commit=False)
+    if engine.dialect.name == "postgresql":
+        serialise_on_the_audit_chain(factory)
     return App(
         settings=settings,
         engine=engine,

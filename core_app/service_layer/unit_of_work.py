@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core_app.adapters import repositories as repos
 from core_app.domain.audit import AuditEntry, Outcome
+from core_app.domain.exceptions import PermissionDenied
 from core_app.domain.staff import Actor
 
 Clock = Callable[[], datetime]
@@ -83,9 +84,18 @@ class UnitOfWork:
         outcome: Outcome = Outcome.SUCCESS,
         detail: str | None = None,
     ) -> None:
-        """Append one audit entry per record touched, in this transaction."""
+        """Append one audit entry per record touched, in this transaction (chained: see
+        `AuditRepository.append`). Work done under a break-glass grant is marked loudly, and
+        refused once the grant has expired."""
         ids = entity_ids if isinstance(entity_ids, list) else [entity_ids]
         occurred_at = self.now()
+        if actor.grant is not None:
+            if outcome == Outcome.SUCCESS and actor.grant.expires_at <= occurred_at:
+                raise PermissionDenied(
+                    f"break-glass grant {actor.grant.grant_id} expired at "
+                    f"{actor.grant.expires_at:%Y-%m-%d %H:%M} UTC"
+                )
+            detail = actor.grant.marker + (f" {detail}" if detail else "")
         self.audit_log.append(
             [
                 AuditEntry(

@@ -67,9 +67,31 @@ def _audit_refusal(
     error: DomainError,
 ) -> None:
     outcome = Outcome.DENIED if isinstance(error, PermissionDenied) else Outcome.REJECTED
-    with uow:
-        uow.audit(actor, action, entity_type, entity_id, outcome=outcome, detail=error.code)
-        uow.commit()
+    audit_alone(uow, actor, action, entity_type, entity_id, outcome=outcome, detail=error.code)
+
+
+def audit_alone(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    *,
+    outcome: Outcome,
+    detail: str | None,
+) -> None:
+    """One audit entry in a transaction of its own, retried like a use case when a concurrent
+    append took the same place in the chain (PostgreSQL)."""
+    for attempt in range(uow.retries + 1):
+        try:
+            with uow:
+                uow.audit(actor, action, entity_type, entity_id, outcome=outcome, detail=detail)
+                uow.commit()
+                return
+        except DBAPIError as error:
+            if not is_retryable(error) or attempt == uow.retries:
+                raise
+            time.sleep(min(0.5, 0.01 * 2**attempt) * (0.5 + _jitter.random()))
 
 
 def idempotent(

@@ -7,7 +7,7 @@ from core_app.domain.audit import Outcome
 from core_app.domain.exceptions import AuthenticationFailed, PermissionDenied, ValidationError
 from core_app.domain.staff import SYSTEM, Action, Actor, Role, StaffUser, check_password_strength
 from core_app.service_layer.unit_of_work import UnitOfWork
-from core_app.service_layer.use_case import require, require_id, run_use_case
+from core_app.service_layer.use_case import audit_alone, require, require_id, run_use_case
 
 
 def add_user(
@@ -56,12 +56,11 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str) -> Actor:
         user = uow.users.by_username(username)
         ok = user is not None and user.is_active and verify_password(user.password_hash, password)
         who = user.as_actor() if user is not None else Actor(None, username[:40], Role.PROVIDER)
-        outcome = Outcome.SUCCESS if ok else Outcome.DENIED
-        uow.audit(who, "user.sign_in", "staff_user", who.user_id, outcome=outcome)
-        uow.commit()
-    if not ok or user is None:
+    outcome = Outcome.SUCCESS if ok else Outcome.DENIED
+    audit_alone(uow, who, "user.sign_in", "staff_user", who.user_id, outcome=outcome, detail=None)
+    if not ok:
         raise AuthenticationFailed("unknown user or wrong password")
-    return user.as_actor()
+    return who
 
 
 def actor_for(uow: UnitOfWork, username: str) -> Actor:

@@ -46,6 +46,10 @@ send_reminder    x x . x .
 read_reminders   x x x x .
 manage_reminder_policy x x . . .
 dispatch_reminders x . . . .
+manage_keys        x . . . .
+backup             x . . . .
+verify_audit       x x . . .
+review_break_glass x . . . .
 """
 ROLES = [Role.ADMIN, Role.MANAGER, Role.SCHEDULER, Role.FRONT_DESK, Role.PROVIDER]
 

@@ -19,6 +19,15 @@ from core_app.service_layer import appointments, billing, bootstrap, patients, u
 
 CLINIC_TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 6, 30, 11, 0, tzinfo=CLINIC_TZ).astimezone(UTC)
+#: the canary patient added this morning: values no simulated patient has (see test_privacy)
+CANARY_NOTES = "canary note: reacts to zebuliphrine"
+CANARY = {
+    "first_name": "Zebulon",
+    "last_name": "Quenneville",
+    "phone": "+1 555 0199",
+    "email": "zebulon.quenneville@example.org",
+    "notes": CANARY_NOTES,
+}
 
 
 @dataclass
@@ -123,6 +132,7 @@ def morning_of_activity(settings: Settings, admin: str, *, now: datetime = NOW) 
             birth_date=date(1990, 5, 17),
             phone="+1 555 0199",
             email="zebulon.quenneville@example.org",
+            notes=CANARY_NOTES,
         )
         done.new_patient_ids.append(patient_id)
         codes = [

@@ -9,6 +9,7 @@ import re
 import duckdb
 
 from core_app.service_layer import bootstrap, patients, users
+from tests.pipelines.activity import CANARY
 from tests.pipelines.conftest import ADMIN, Reference, Warehouse
 
 PAGE = 500
@@ -81,3 +82,27 @@ def test_the_pipeline_run_logs_no_patient_data(reference: Reference):
     output = reference.output.lower()
     assert "raw.appointments" in output  # the log is there
     assert [c for c in contacts if c in output] == []
+
+
+def test_the_canary_patient_reaches_neither_the_warehouse_nor_the_run_output(
+    reference: Reference,
+):
+    """The canary planted this morning (distinctive first and last name, phone, email, notes):
+    searched as substrings of every text column, in the file's bytes and in what `dentops
+    pipeline run` printed (stdout, stderr, logs)."""
+    found = []
+    with duckdb.connect(str(reference.practice.warehouse_path), read_only=True) as con:
+        for schema, table, column in text_columns(con):
+            for name, value in CANARY.items():
+                hits = con.execute(
+                    f'SELECT count(*) FROM "{schema}"."{table}" '  # noqa: S608
+                    f'WHERE contains(lower("{column}"), ?)',
+                    [value.lower()],
+                ).fetchall()[0][0]
+                if hits:
+                    found.append(f"{name} in {schema}.{table}.{column}")
+    data = reference.practice.warehouse_path.read_bytes().lower()
+    output = reference.output.lower()
+    assert found == []
+    assert [n for n, v in CANARY.items() if v.lower().encode() in data] == []
+    assert [n for n, v in CANARY.items() if v.lower() in output] == []
