@@ -60,6 +60,7 @@ def test_rotation_moves_every_value_to_the_new_key(keyed_practice: Practice) -> 
     assert set(status.values) == PATIENT_COLUMNS | {
         "break_glass_grants.reason",
         "break_glass_grants.review_note",
+        "totp_secrets.secret",  # the API's second factor
     }
     assert status.uses(old) == 4 * 5 + 1  # 4 patients x 5 set fields, 1 reason
 
@@ -67,7 +68,7 @@ def test_rotation_moves_every_value_to_the_new_key(keyed_practice: Practice) -> 
 
     new = report.active_key_id
     assert new != old and report.previous_key_id == old
-    assert report.rows_reencrypted == {"patients": 4, "break_glass_grants": 1}
+    assert report.rows_reencrypted == {"patients": 4, "break_glass_grants": 1, "totp_secrets": 0}
     assert report.batches == 3  # 3 + 1 patients, 1 grant
     ring = load_key_file(app.settings.key_file)
     assert ring.active_key_id == new and set(ring.encryption_keys) == {old, new}
@@ -84,6 +85,7 @@ def test_rotation_moves_every_value_to_the_new_key(keyed_practice: Practice) -> 
     assert keys.rotate(app, admin, resume=True).rows_reencrypted == {
         "patients": 0,
         "break_glass_grants": 0,
+        "totp_secrets": 0,
     }
 
 
