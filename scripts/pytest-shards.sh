@@ -38,7 +38,9 @@ done
 run_shard() {
     local name="$1"
     shift
-    PREFECT_HOME="$PWD/.prefect/shard-$name" scripts/with-postgres.sh "$@" 2>&1 |
+    local home="$PWD/.prefect/shard-$name"
+    mkdir -p "$home" # Prefect creates only the last folder of its home
+    PREFECT_HOME="$home" scripts/with-postgres.sh "$@" 2>&1 |
         sed -u "s/^/[$name] /"
 }
 
