@@ -4,7 +4,7 @@
 #   scripts/pytest-shards.sh PYTEST [ARG...]
 #
 # Shard 1 holds the folders whose tests build a simulated practice and its warehouse once per
-# session (pipelines, models, simulator, optimizer, dashboards); shard 2 everything else (a new
+# session (pipelines, models, dashboards); shard 2 everything else (a new
 # folder lands there by itself). Each shard runs under scripts/with-postgres.sh, so each has
 # its own throwaway PostgreSQL cluster, and each has its own Prefect home: the shards share no
 # database. Their output is streamed with a [1]/[2] prefix. The exit status is non-zero when
@@ -17,7 +17,7 @@ if [[ $# -eq 0 ]]; then
     exit 2
 fi
 
-readonly FIRST=(tests/pipelines tests/models tests/simulator tests/optimizer tests/dashboards)
+readonly FIRST=(tests/pipelines tests/models tests/dashboards)
 
 if [[ "${SHARDS:-2}" == "1" ]]; then
     exec scripts/with-postgres.sh "$@"
