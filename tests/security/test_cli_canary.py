@@ -31,6 +31,17 @@ CANARY = {
     "email": "quorravel.ixthwaite@canary.example",
     "notes": "canary-note: allergic to xylofenicol",
 }
+#: `patient add` of the canary's names in clinic 1 (the refusals below add one bad value)
+ADD_CANARY = (
+    "patient",
+    "add",
+    "--clinic",
+    "1",
+    "--first-name",
+    CANARY["first_name"],
+    "--last-name",
+    CANARY["last_name"],
+)
 
 
 @dataclass
@@ -136,52 +147,24 @@ def test_canary_values_appear_in_no_output_error_or_log_line(practice: Run, tmp_
     # refusals that carry the canary's values in their input
     errors = [
         run.error(
-            "patient",
-            "add",
-            "--clinic",
-            "1",
-            "--first-name",
-            CANARY["first_name"],
-            "--last-name",
-            CANARY["last_name"],
+            *ADD_CANARY,
             "--birth-date",
             "1977-07-07",
             "--email",
             CANARY["email"].replace("@", " at "),
         ),
         run.error(
-            "patient",
-            "add",
-            "--clinic",
-            "1",
-            "--first-name",
-            CANARY["first_name"],
-            "--last-name",
-            CANARY["last_name"],
+            *ADD_CANARY,
             "--birth-date",
             "2199-07-07",
         ),
         run.error(
-            "patient",
-            "add",
-            "--clinic",
-            "1",
-            "--first-name",
-            CANARY["first_name"],
-            "--last-name",
-            CANARY["last_name"],
+            *ADD_CANARY,
             "--birth-date",
             CANARY["notes"],
         ),
         run.error(
-            "patient",
-            "add",
-            "--clinic",
-            "1",
-            "--first-name",
-            CANARY["first_name"],
-            "--last-name",
-            CANARY["last_name"],
+            *ADD_CANARY,
             "--birth-date",
             "1977-07-07",
             "--phone",
