@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from core_app.adapters import orm
 from core_app.adapters.db import plain_rows
@@ -52,13 +52,32 @@ def get_request(connection: Connection, request_id: int) -> dict[str, Any] | Non
 
 
 def list_requests(
-    connection: Connection, clinic_id: int, status: RequestStatus | None
+    connection: Connection,
+    clinic_id: int,
+    status: RequestStatus | None,
+    *,
+    most_urgent_first: bool = False,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
+    """A clinic's requests, oldest first (or most urgent, then earliest window, first), at most
+    `limit` of them."""
     t = orm.requests.c
-    query = select(orm.requests).where(t.clinic_id == clinic_id).order_by(t.request_id)
+    urgent_first = (t.urgency.desc(), t.earliest_date, t.request_id)
+    order = urgent_first if most_urgent_first else (t.request_id,)
+    query = select(orm.requests).where(t.clinic_id == clinic_id).order_by(*order)
     if status is not None:
         query = query.where(t.status == status)
+    if limit is not None:
+        query = query.limit(limit)
     return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def count_requests(connection: Connection, clinic_id: int, status: RequestStatus | None) -> int:
+    t = orm.requests.c
+    query = select(func.count()).select_from(orm.requests).where(t.clinic_id == clinic_id)
+    if status is not None:
+        query = query.where(t.status == status)
+    return int(connection.execute(query).scalar_one())
 
 
 def set_request_status(

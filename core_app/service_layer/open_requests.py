@@ -183,13 +183,25 @@ def list_requests(
     clinic_id: int,
     *,
     status: RequestStatus | None = RequestStatus.OPEN,
+    most_urgent_first: bool = False,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """A clinic's requests (open ones by default), oldest first; the read is audited."""
+    """A clinic's requests (open ones by default), oldest first or, with `most_urgent_first`,
+    by urgency and then the earliest date of their window; at most `limit`. The read is
+    audited: one entry per request returned (only those)."""
+    if limit is not None and limit < 1:
+        raise ValidationError(f"limit must be at least 1, not {limit}")
 
     def work(uow: UnitOfWork) -> list[dict[str, Any]]:
         actor.require(Action.READ_SCHEDULE, clinic_id=clinic_id)
         require(uow.clinics.get(clinic_id), "clinic", clinic_id)
-        rows = request_store.list_requests(uow.session.connection(), clinic_id, status)
+        rows = request_store.list_requests(
+            uow.session.connection(),
+            clinic_id,
+            status,
+            most_urgent_first=most_urgent_first,
+            limit=limit,
+        )
         if rows:
             ids: list[int | None] = [r["request_id"] for r in rows]
             uow.audit(actor, "request.read", "request", ids)
@@ -197,6 +209,25 @@ def list_requests(
 
     return run_use_case(
         uow, actor, action="request.read", entity_type="request", entity_id=None, work=work
+    )
+
+
+def count_requests(
+    uow: UnitOfWork,
+    actor: Actor,
+    clinic_id: int,
+    *,
+    status: RequestStatus | None = RequestStatus.OPEN,
+) -> int:
+    """How many requests a clinic has (open ones by default): a count, no request is read."""
+
+    def work(uow: UnitOfWork) -> int:
+        actor.require(Action.READ_SCHEDULE, clinic_id=clinic_id)
+        require(uow.clinics.get(clinic_id), "clinic", clinic_id)
+        return request_store.count_requests(uow.session.connection(), clinic_id, status)
+
+    return run_use_case(
+        uow, actor, action="request.count", entity_type="request", entity_id=None, work=work
     )
 
 

@@ -73,10 +73,10 @@ def load_scheduler(app: App, actor: Actor, clinic: Clinic, week_start: date) -> 
         columns=SCHEDULE_COLUMNS,
     )
     pending = suggestions.list_suggestions(app.uow(), actor, clinic.clinic_id)
-    every_request = open_requests.list_requests(app.uow(), actor, clinic.clinic_id)
-    waiting = sorted(
-        every_request, key=lambda r: (-int(r["urgency"]), r["earliest_date"], r["request_id"])
-    )[:REQUESTS_SHOWN]
+    waiting = open_requests.list_requests(
+        app.uow(), actor, clinic.clinic_id, most_urgent_first=True, limit=REQUESTS_SHOWN
+    )
+    open_count = open_requests.count_requests(app.uow(), actor, clinic.clinic_id)
     ids = [r["patient_id"] for r in [*pending, *waiting] if r.get("patient_id") is not None]
     names = (
         queries.patient_names(app.uow(), actor, clinic_id=clinic.clinic_id, patient_ids=ids)
@@ -129,5 +129,5 @@ def load_scheduler(app: App, actor: Actor, clinic: Clinic, week_start: date) -> 
         schedule=schedule if len(schedule) else empty(SCHEDULE_COLUMNS),
         suggestions=suggestion_frame,
         requests=request_frame,
-        open_requests=len(every_request),
+        open_requests=open_count,
     )

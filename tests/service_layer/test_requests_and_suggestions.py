@@ -81,6 +81,35 @@ def test_requests_are_checked_when_added_and_listed_with_an_audit_entry(
     assert sorted(int(e.entity_id) for e in reads) == [request_id, new_patient]
 
 
+def test_the_most_urgent_requests_are_listed_first_and_only_those_listed_are_audited(
+    practice: Practice,
+) -> None:
+    app, admin = practice.app, practice.admin
+    routine = open_requests.add_request(app.uow(), admin, request(practice, urgency=1))
+    urgent_late = open_requests.add_request(
+        app.uow(), admin, request(practice, urgency=3, earliest_date=MONDAY + timedelta(days=2))
+    )
+    urgent_early = open_requests.add_request(app.uow(), admin, request(practice, urgency=3))
+    middle = open_requests.add_request(app.uow(), admin, request(practice, urgency=2))
+    top = open_requests.list_requests(
+        app.uow(), admin, practice.clinic_id, most_urgent_first=True, limit=2
+    )
+    assert [r["request_id"] for r in top] == [urgent_early, urgent_late]
+    everything = open_requests.list_requests(
+        app.uow(), admin, practice.clinic_id, most_urgent_first=True
+    )
+    assert [r["request_id"] for r in everything] == [urgent_early, urgent_late, middle, routine]
+    reads = [int(e.entity_id) for e in audit_entries(app) if e.action == "request.read"]
+    assert sorted(reads[:2]) == sorted([urgent_early, urgent_late])
+    assert len(reads) == 2 + 4
+    assert open_requests.count_requests(app.uow(), admin, practice.clinic_id) == 4
+    open_requests.cancel_request(app.uow(), admin, routine)
+    assert open_requests.count_requests(app.uow(), admin, practice.clinic_id) == 3
+    assert open_requests.count_requests(app.uow(), admin, practice.clinic_id, status=None) == 4
+    with pytest.raises(ValidationError, match="limit must be at least 1"):
+        open_requests.list_requests(app.uow(), admin, practice.clinic_id, limit=0)
+
+
 def test_accepting_books_through_the_rules_and_closes_the_request(practice: Practice) -> None:
     app, admin = practice.app, practice.admin
     scheduler = add_staff(practice, "sched", Role.SCHEDULER, clinic_id=practice.clinic_id)
