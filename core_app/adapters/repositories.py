@@ -55,6 +55,15 @@ class ProviderRepository(Repository[Provider]):
     def list(self) -> Sequence[Provider]:
         return self.session.scalars(select(Provider).order_by(orm.providers.c.provider_id)).all()
 
+    def names_at(self, clinic_id: int) -> dict[int, str]:
+        """Names of the providers with working hours at the clinic, by id (no objects loaded)."""
+        p, hours = orm.providers.c, orm.provider_working_hours.c
+        working = select(hours.provider_id).where(hours.clinic_id == clinic_id)
+        query = select(p.provider_id, p.name).where(p.provider_id.in_(working))
+        return {
+            int(i): str(name) for i, name in self.session.execute(query.order_by(p.provider_id))
+        }
+
 
 class ChairRepository(Repository[Chair]):
     entity = Chair
@@ -64,6 +73,12 @@ class ChairRepository(Repository[Chair]):
             select(Chair).where(orm.chairs.c.clinic_id == clinic_id).order_by(orm.chairs.c.chair_id)
         )
         return self.session.scalars(query).all()
+
+    def names_in(self, clinic_id: int) -> dict[int, str]:
+        """Names of the clinic's chairs, by id (no objects loaded)."""
+        c = orm.chairs.c
+        query = select(c.chair_id, c.name).where(c.clinic_id == clinic_id).order_by(c.chair_id)
+        return {int(i): str(name) for i, name in self.session.execute(query)}
 
 
 class ProcedureRepository(Repository[Procedure]):

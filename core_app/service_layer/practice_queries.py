@@ -73,6 +73,16 @@ def list_providers(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
         return rows
 
 
+def clinic_names(
+    uow: UnitOfWork, actor: Actor, *, clinic_id: int
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Names by id of the providers who work at the clinic and of its chairs: the labels a
+    schedule of the clinic needs, without loading the providers' hours."""
+    actor.require(Action.READ_PRACTICE, clinic_id=clinic_id)
+    with uow:
+        return uow.providers.names_at(clinic_id), uow.chairs.names_in(clinic_id)
+
+
 def list_chairs(uow: UnitOfWork, actor: Actor, *, clinic_id: int) -> list[dict[str, Any]]:
     actor.require(Action.READ_PRACTICE, clinic_id=clinic_id)
     with uow:

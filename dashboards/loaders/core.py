@@ -43,16 +43,8 @@ def clinics(app: App, actor: Actor) -> list[Clinic]:
 
 
 def names_by_id(app: App, actor: Actor, clinic: Clinic) -> tuple[dict[int, str], dict[int, str]]:
-    """Provider and chair names of a clinic (set-up data, not patient data)."""
-    providers = {
-        int(p["provider_id"]): str(p["name"])
-        for p in practice_queries.list_providers(app.uow(), actor)
-    }
-    chairs = {
-        int(c["chair_id"]): str(c["name"])
-        for c in practice_queries.list_chairs(app.uow(), actor, clinic_id=clinic.clinic_id)
-    }
-    return providers, chairs
+    """Names of the clinic's providers and chairs (set-up data, not patient data)."""
+    return practice_queries.clinic_names(app.uow(), actor, clinic_id=clinic.clinic_id)
 
 
 def empty(columns: list[str]) -> pd.DataFrame:

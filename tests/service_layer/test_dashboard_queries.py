@@ -6,8 +6,9 @@ import pytest
 
 from core_app.domain.exceptions import PermissionDenied
 from core_app.domain.hours import parse_weekly_hours
+from core_app.domain.practice import ProviderKind
 from core_app.domain.staff import Role
-from core_app.service_layer import appointments, queries
+from core_app.service_layer import appointments, practice_queries, queries
 from core_app.service_layer import practice as setup
 from tests.conftest import Practice
 from tests.service_layer.helpers import add_staff, audit_entries, book
@@ -73,3 +74,31 @@ def test_patient_names_are_the_clinics_only_and_audited(practice: Practice):
         queries.patient_names(
             practice.app.uow(), desk, clinic_id=practice.clinic_id, patient_ids=wanted
         )
+
+
+def test_clinic_names_label_only_that_clinics_providers_and_chairs(practice: Practice):
+    other = _other_clinic(practice)
+    visiting = setup.add_provider(
+        practice.app.uow(),
+        practice.admin,
+        name="Dr Elsewhere",
+        kind=ProviderKind.DENTIST,
+        clinic_id=other,
+        hours=parse_weekly_hours("mon 08:00-12:00"),
+    )
+    setup.add_chair(practice.app.uow(), practice.admin, clinic_id=other, name="Op 9")
+    desk = add_staff(practice, "desk", Role.FRONT_DESK, clinic_id=practice.clinic_id)
+
+    providers, chairs = practice_queries.clinic_names(
+        practice.app.uow(), desk, clinic_id=practice.clinic_id
+    )
+
+    assert providers == {
+        practice.dentist_id: "Dr Ada",
+        practice.dentist2_id: "Dr Bo",
+        practice.hygienist_id: "Hy Cy",
+    }
+    assert visiting not in providers
+    assert chairs == dict(zip(practice.chair_ids, ["Op 1", "Op 2", "Op 3"], strict=True))
+    with pytest.raises(PermissionDenied):
+        practice_queries.clinic_names(practice.app.uow(), desk, clinic_id=other)
