@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
+from core_app.adapters.db import plain_rows
 from core_app.domain.appointment import ACTIVE_STATUSES, Appointment
 from core_app.domain.audit import GENESIS, AuditEntry, seal
 from core_app.domain.billing import Charge, Payment
@@ -78,7 +79,7 @@ class ChairRepository(Repository[Chair]):
         """Names of the clinic's chairs, by id (no objects loaded)."""
         c = orm.chairs.c
         query = select(c.chair_id, c.name).where(c.clinic_id == clinic_id).order_by(c.chair_id)
-        return {int(i): str(name) for i, name in self.session.execute(query)}
+        return {int(i): str(name) for i, name in plain_rows(self.session.execute(query))}
 
 
 class ProcedureRepository(Repository[Procedure]):
