@@ -61,9 +61,8 @@ class ProviderRepository(Repository[Provider]):
         p, hours = orm.providers.c, orm.provider_working_hours.c
         working = select(hours.provider_id).where(hours.clinic_id == clinic_id)
         query = select(p.provider_id, p.name).where(p.provider_id.in_(working))
-        return {
-            int(i): str(name) for i, name in self.session.execute(query.order_by(p.provider_id))
-        }
+        rows = plain_rows(self.session.execute(query.order_by(p.provider_id)))
+        return {int(i): str(name) for i, name in rows}
 
 
 class ChairRepository(Repository[Chair]):
