@@ -188,7 +188,7 @@ def list_requests(
 ) -> list[dict[str, Any]]:
     """A clinic's requests (open ones by default), oldest first or, with `most_urgent_first`,
     by urgency and then the earliest date of their window; at most `limit`. The read is
-    audited: one entry per request returned (only those)."""
+    audited by one entry naming the requests returned (only those)."""
     if limit is not None and limit < 1:
         raise ValidationError(f"limit must be at least 1, not {limit}")
 
@@ -203,8 +203,8 @@ def list_requests(
             limit=limit,
         )
         if rows:
-            ids: list[int | None] = [r["request_id"] for r in rows]
-            uow.audit(actor, "request.read", "request", ids)
+            listed = ",".join(str(r["request_id"]) for r in rows)
+            uow.audit(actor, "request.read", "clinic", clinic_id, detail=f"requests {listed}")
         return [_public(r) for r in rows]
 
     return run_use_case(

@@ -77,8 +77,9 @@ def test_requests_are_checked_when_added_and_listed_with_an_audit_entry(
         (request_id, "recall", 60),
         (new_patient, "new_patient", 60),
     ]
-    reads = [e for e in audit_entries(app) if e.action == "request.read"]
-    assert sorted(int(e.entity_id) for e in reads) == [request_id, new_patient]
+    [read] = [e for e in audit_entries(app) if e.action == "request.read"]
+    assert (read.entity_type, read.entity_id) == ("clinic", str(practice.clinic_id))
+    assert read.detail == f"requests {request_id},{new_patient}"
 
 
 def test_the_most_urgent_requests_are_listed_first_and_only_those_listed_are_audited(
@@ -99,9 +100,9 @@ def test_the_most_urgent_requests_are_listed_first_and_only_those_listed_are_aud
         app.uow(), admin, practice.clinic_id, most_urgent_first=True
     )
     assert [r["request_id"] for r in everything] == [urgent_early, urgent_late, middle, routine]
-    reads = [int(e.entity_id) for e in audit_entries(app) if e.action == "request.read"]
-    assert sorted(reads[:2]) == sorted([urgent_early, urgent_late])
-    assert len(reads) == 2 + 4
+    reads = [e.detail for e in audit_entries(app) if e.action == "request.read"]
+    listed = f"{urgent_early},{urgent_late}"
+    assert reads == [f"requests {listed}", f"requests {listed},{middle},{routine}"]
     assert open_requests.count_requests(app.uow(), admin, practice.clinic_id) == 4
     open_requests.cancel_request(app.uow(), admin, routine)
     assert open_requests.count_requests(app.uow(), admin, practice.clinic_id) == 3
