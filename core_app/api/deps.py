@@ -13,6 +13,8 @@ from core_app.api.errors import ApiError
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer import sessions
 from core_app.service_layer.bootstrap import App
+from core_app.service_layer.unit_of_work import UnitOfWork
+from core_app.service_layer.use_case import run_use_case
 
 T = TypeVar("T")
 
@@ -95,6 +97,29 @@ def page(
         "offset": offset,
         "next_offset": offset + limit if more else None,
     }
+
+
+def one_unit(
+    app: App,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    work: Callable[[UnitOfWork], T],
+    *,
+    read_only: bool = False,
+) -> T:
+    """A request's scoping check, use case and read-back as one unit of work (one
+    transaction; `read_only`: without the write lock, its audit entries written when it ends)."""
+    return run_use_case(
+        app.uow(),
+        actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        work=work,
+        read_only=read_only,
+    )
 
 
 def clinic_scope(actor: Actor, clinic_id: int | None) -> int:

@@ -1,0 +1,104 @@
+"""The schedule as plain rows (SQLAlchemy Core, no ORM objects): the day list of the API, the
+CLI and the dashboards reads many appointments with their patient's name and procedure codes,
+and loading them as entities (with their procedure lines and events) cost most of its time.
+Two statements: the appointments joined to their patients, then their procedure lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from core_app.adapters import orm
+from core_app.adapters.db import plain_rows
+
+
+@dataclass(frozen=True)
+class StoredScheduleRow:
+    appointment_id: int
+    clinic_id: int
+    start_at: datetime
+    end_at: datetime
+    status: Any  # core_app.domain.appointment.AppointmentStatus
+    patient_id: int
+    first_name: str
+    last_name: str
+    provider_id: int
+    chair_id: int
+    currency: str
+    overbook_of_appointment_id: int | None
+    is_late_cancel: bool
+    reschedule_count: int
+    procedure_codes: list[str]
+    fee_cents: int
+
+
+def _columns() -> tuple[Any, ...]:
+    a = orm.appointments.c
+    p = orm.patients.c
+    return (
+        a.appointment_id,
+        a.clinic_id,
+        a.start_at,
+        a.end_at,
+        a.status,
+        a.patient_id,
+        p.first_name,
+        p.last_name,
+        a.provider_id,
+        a.chair_id,
+        a.currency,
+        a.overbook_of_appointment_id,
+        a.is_late_cancel,
+        a.reschedule_count,
+    )
+
+
+def _rows(connection: Connection, where: Any) -> list[StoredScheduleRow]:
+    a = orm.appointments.c
+    p = orm.patients.c
+    found = connection.execute(
+        select(*_columns())
+        .join_from(orm.appointments, orm.patients, p.patient_id == a.patient_id)
+        .where(where)
+        .order_by(a.start_at, a.chair_id, a.appointment_id)
+    ).all()
+    if not found:
+        return []
+    line = orm.appointment_procedures.c
+    codes: dict[int, list[str]] = {}
+    fees: dict[int, int] = {}
+    lines = connection.execute(
+        select(line.appointment_id, line.code, line.fee_cents)
+        .where(line.appointment_id.in_(select(a.appointment_id).where(where)))
+        .order_by(line.appointment_id, line.line_id)
+    )
+    for appointment_id, code, fee_cents in plain_rows(lines):
+        codes.setdefault(appointment_id, []).append(code)
+        fees[appointment_id] = fees.get(appointment_id, 0) + fee_cents
+    return [
+        StoredScheduleRow(*(*row, codes.get(row[0], []), fees.get(row[0], 0)))
+        for row in plain_rows(found)
+    ]
+
+
+def in_window(
+    connection: Connection, *, clinic_id: int, start_at: datetime, end_at: datetime
+) -> list[StoredScheduleRow]:
+    """A clinic's appointments overlapping [start_at, end_at), by start and chair."""
+    a = orm.appointments.c
+    return _rows(
+        connection, (a.clinic_id == clinic_id) & (a.start_at < end_at) & (a.end_at > start_at)
+    )
+
+
+def one(connection: Connection, appointment_id: int) -> StoredScheduleRow | None:
+    found = _rows(connection, orm.appointments.c.appointment_id == appointment_id)
+    return found[0] if found else None
+
+
+def clinic_zone(connection: Connection, clinic_id: int) -> str | None:
+    c = orm.clinics.c
+    return connection.execute(select(c.timezone).where(c.clinic_id == clinic_id)).scalar()
