@@ -46,7 +46,9 @@ MAX_WINDOW = timedelta(days=31)
 
 
 def _out(row: queries.ScheduleRow) -> AppointmentOut:
-    return AppointmentOut.model_validate(asdict(row))
+    # the row's fields as they are (dataclasses.asdict deep-copies every datetime: it was most
+    # of the day list's time)
+    return AppointmentOut.model_validate(vars(row))
 
 
 @router.get(
