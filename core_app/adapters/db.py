@@ -11,11 +11,12 @@ of defence; a serialization failure is retried by the service layer (see `is_ret
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -86,6 +87,18 @@ def is_read_only(connection: Any) -> bool:
     """Whether the connection was opened for a read-only transaction: on SQLite it begins
     deferred (no write lock), on PostgreSQL it skips the audit-chain lock."""
     return bool(connection.get_execution_options().get(READ_ONLY, False))
+
+
+_CACHES: weakref.WeakKeyDictionary[Engine, dict[str, dict[Any, Any]]] = weakref.WeakKeyDictionary()
+
+
+def engine_cache(connection: Connection, name: str) -> dict[Any, Any]:
+    """A per-process cache of facts that never change in this connection's database (kept per
+    engine, so two databases in one process never share one)."""
+    caches = _CACHES.get(connection.engine)
+    if caches is None:
+        caches = _CACHES[connection.engine] = {}
+    return caches.setdefault(name, {})
 
 
 def is_retryable(error: BaseException) -> bool:

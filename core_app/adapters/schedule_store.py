@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from core_app.adapters import orm
-from core_app.adapters.db import plain_rows
+from core_app.adapters.db import engine_cache, plain_rows
 
 
 @dataclass(frozen=True)
@@ -100,5 +100,16 @@ def one(connection: Connection, appointment_id: int) -> StoredScheduleRow | None
 
 
 def clinic_zone(connection: Connection, clinic_id: int) -> str | None:
-    c = orm.clinics.c
-    return connection.execute(select(c.timezone).where(c.clinic_id == clinic_id)).scalar()
+    """The clinic's timezone name, None if there is no such clinic. Kept per process once
+    read: a clinic's timezone is fixed when it is created and clinics are never deleted (a
+    clinic created by a transaction that rolls back afterwards is read again next time)."""
+    known = engine_cache(connection, "clinic_zone")
+    name = known.get(clinic_id)
+    if name is None:
+        c = orm.clinics.c
+        name = connection.execute(select(c.timezone).where(c.clinic_id == clinic_id)).scalar()
+    return name
+
+
+def remember_zone(connection: Connection, clinic_id: int, name: str) -> None:
+    engine_cache(connection, "clinic_zone")[clinic_id] = name

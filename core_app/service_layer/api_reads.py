@@ -26,7 +26,11 @@ def _clinics_of(uow: UnitOfWork, entity: str, entity_id: int) -> set[int] | None
     if entity == "suggestion":
         suggestion = request_store.get_suggestion(connection, entity_id)
         return None if suggestion is None else {suggestion["clinic_id"]}
-    return scoping.clinics_of(connection, entity, entity_id)
+    clinics, lasting = scoping.clinics_of(connection, entity, entity_id)
+    if lasting and clinics:
+        (clinic_id,) = clinics
+        uow.on_commit(lambda: scoping.remember(connection, entity, entity_id, clinic_id))
+    return clinics
 
 
 def ensure_visible(uow: UnitOfWork, actor: Actor, records: Mapping[str, int | None]) -> None:

@@ -40,19 +40,12 @@ def _name(patient: Patient) -> str:
     return f"{patient.first_name} {patient.last_name}"
 
 
-#: clinic id -> timezone name; a clinic's timezone never changes once created
-_ZONES: dict[int, str] = {}
-
-
 def clinic_zone(uow: UnitOfWork, clinic_id: int) -> ZoneInfo:
-    """The clinic's timezone (cached per process: it is fixed when the clinic is created);
-    NotFound for a clinic that does not exist."""
-    name = _ZONES.get(clinic_id)
-    if name is None:
-        name = require(
-            schedule_store.clinic_zone(uow.session.connection(), clinic_id), "clinic", clinic_id
-        )
-        _ZONES[clinic_id] = name
+    """The clinic's timezone (kept per process once its transaction commits: it is fixed when
+    the clinic is created); NotFound for a clinic that does not exist."""
+    connection = uow.session.connection()
+    name = require(schedule_store.clinic_zone(connection, clinic_id), "clinic", clinic_id)
+    uow.on_commit(lambda: schedule_store.remember_zone(connection, clinic_id, name))
     return zone(name)
 
 

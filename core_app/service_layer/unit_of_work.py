@@ -52,6 +52,7 @@ class UnitOfWork:
         self._depth = 0
         self._held_audit: list[AuditEntry] = []
         self._held_writes: list[Write] = []
+        self._on_commit: list[Callable[[], None]] = []
 
     @property
     def active(self) -> bool:
@@ -91,6 +92,7 @@ class UnitOfWork:
             return  # joined: the outermost block ends the transaction
         self._held_audit.clear()
         self._held_writes.clear()
+        self._on_commit.clear()
         self.read_only = False
         self.session.rollback()
         self.session.close()
@@ -107,9 +109,15 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._depth > 1:
             return  # joined: the outermost block commits
-        if not self.read_only:
+        if self.read_only:
+            self._commit_read()
+        else:
             self.session.commit()
-            return
+        done, self._on_commit = self._on_commit, []
+        for call in done:
+            call()
+
+    def _commit_read(self) -> None:
         s = self.session
         if s.new or s.dirty or s.deleted:
             raise RuntimeError("a read-only unit of work changed records")
@@ -127,6 +135,10 @@ class UnitOfWork:
             writer.close()
         self._held_audit.clear()
         self._held_writes.clear()
+
+    def on_commit(self, call: Callable[[], None]) -> None:
+        """Run `call` once this unit of work's transaction has committed (not on rollback)."""
+        self._on_commit.append(call)
 
     def write(self, change: Write) -> None:
         """A small write on this transaction's connection; in a read-only unit of work it is
