@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from core_app.adapters import orm
 
@@ -72,25 +72,28 @@ class SessionHolder:
     is_active: bool
 
 
+_S = orm.api_sessions.c
+_U = orm.staff_users.c
+_SESSION_WITH_USER = (
+    select(
+        _S.session_id,
+        _S.user_id,
+        _S.created_at,
+        _S.last_seen_at,
+        _S.expires_at,
+        _S.revoked_at,
+        _U.username,
+        _U.role,
+        _U.clinic_id,
+        _U.is_active,
+    )
+    .join_from(orm.api_sessions, orm.staff_users, _U.user_id == _S.user_id)
+    .where(_S.token_hash == bindparam("token_hash"))
+)
+
+
 def session_with_user(connection: Connection, token_hash: str) -> SessionHolder | None:
-    t = orm.api_sessions.c
-    u = orm.staff_users.c
-    row = connection.execute(
-        select(
-            t.session_id,
-            t.user_id,
-            t.created_at,
-            t.last_seen_at,
-            t.expires_at,
-            t.revoked_at,
-            u.username,
-            u.role,
-            u.clinic_id,
-            u.is_active,
-        )
-        .join_from(orm.api_sessions, orm.staff_users, u.user_id == t.user_id)
-        .where(t.token_hash == token_hash)
-    ).first()
+    row = connection.execute(_SESSION_WITH_USER, {"token_hash": token_hash}).first()
     if row is None:
         return None
     values: tuple[Any, ...] = tuple(row)

@@ -187,6 +187,13 @@ class IdempotencyRepository(Repository[IdempotencyRecord]):
         return self.session.scalars(query).first()
 
 
+_T = orm.audit_entries.c
+_CHAIN_END = (
+    select(_T.seq, _T.chain_hash).where(_T.seq.is_not(None)).order_by(_T.seq.desc()).limit(1)
+)
+_INSERT_AUDIT = insert(orm.audit_entries)
+
+
 class AuditRepository:
     """Append-only: no update, no delete (the database refuses them too)."""
 
@@ -212,20 +219,14 @@ class AuditRepository:
         if self._head is not None and self._head[0] is transaction:
             seq, previous = self._head[1], self._head[2]
         else:
-            t = orm.audit_entries.c
-            last = self.session.execute(
-                select(t.seq, t.chain_hash)
-                .where(t.seq.is_not(None))
-                .order_by(t.seq.desc())
-                .limit(1)
-            ).first()
+            last = self.session.execute(_CHAIN_END).first()
             seq, previous = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
         key = installed_keyring().audit_key
         for entry in entries:
             seq += 1
             previous = seal(entry, key=key, seq=seq, previous_hash=previous)
         self.session.execute(
-            insert(orm.audit_entries),
+            _INSERT_AUDIT,
             [
                 {
                     "occurred_at": e.occurred_at,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from core_app.adapters import orm
 from core_app.adapters.db import engine_cache, plain_rows
@@ -35,47 +35,59 @@ class StoredScheduleRow:
     fee_cents: int
 
 
-def _columns() -> tuple[Any, ...]:
+def _schedule(where: Any) -> tuple[Select[Any], Select[Any]]:
+    """The two statements for appointments matching `where` (built once: building and keying
+    a statement costs more than running it)."""
     a = orm.appointments.c
     p = orm.patients.c
-    return (
-        a.appointment_id,
-        a.clinic_id,
-        a.start_at,
-        a.end_at,
-        a.status,
-        a.patient_id,
-        p.first_name,
-        p.last_name,
-        a.provider_id,
-        a.chair_id,
-        a.currency,
-        a.overbook_of_appointment_id,
-        a.is_late_cancel,
-        a.reschedule_count,
-    )
-
-
-def _rows(connection: Connection, where: Any) -> list[StoredScheduleRow]:
-    a = orm.appointments.c
-    p = orm.patients.c
-    found = connection.execute(
-        select(*_columns())
+    line = orm.appointment_procedures.c
+    rows = (
+        select(
+            a.appointment_id,
+            a.clinic_id,
+            a.start_at,
+            a.end_at,
+            a.status,
+            a.patient_id,
+            p.first_name,
+            p.last_name,
+            a.provider_id,
+            a.chair_id,
+            a.currency,
+            a.overbook_of_appointment_id,
+            a.is_late_cancel,
+            a.reschedule_count,
+        )
         .join_from(orm.appointments, orm.patients, p.patient_id == a.patient_id)
         .where(where)
         .order_by(a.start_at, a.chair_id, a.appointment_id)
-    ).all()
-    if not found:
-        return []
-    line = orm.appointment_procedures.c
-    codes: dict[int, list[str]] = {}
-    fees: dict[int, int] = {}
-    lines = connection.execute(
+    )
+    lines = (
         select(line.appointment_id, line.code, line.fee_cents)
         .where(line.appointment_id.in_(select(a.appointment_id).where(where)))
         .order_by(line.appointment_id, line.line_id)
     )
-    for appointment_id, code, fee_cents in plain_rows(lines):
+    return rows, lines
+
+
+_A = orm.appointments.c
+_WINDOW = _schedule(
+    (_A.clinic_id == bindparam("clinic_id"))
+    & (_A.start_at < bindparam("end_at", type_=_A.start_at.type))
+    & (_A.end_at > bindparam("start_at", type_=_A.end_at.type))
+)
+_ONE = _schedule(_A.appointment_id == bindparam("appointment_id"))
+
+
+def _rows(
+    connection: Connection, statements: tuple[Select[Any], Select[Any]], values: dict[str, Any]
+) -> list[StoredScheduleRow]:
+    found = connection.execute(statements[0], values).all()
+    if not found:
+        return []
+    codes: dict[int, list[str]] = {}
+    fees: dict[int, int] = {}
+    for appointment_id, code, fee_cents in plain_rows(connection.execute(statements[1], values)):
         codes.setdefault(appointment_id, []).append(code)
         fees[appointment_id] = fees.get(appointment_id, 0) + fee_cents
     return [
@@ -88,15 +100,16 @@ def in_window(
     connection: Connection, *, clinic_id: int, start_at: datetime, end_at: datetime
 ) -> list[StoredScheduleRow]:
     """A clinic's appointments overlapping [start_at, end_at), by start and chair."""
-    a = orm.appointments.c
-    return _rows(
-        connection, (a.clinic_id == clinic_id) & (a.start_at < end_at) & (a.end_at > start_at)
-    )
+    values = {"clinic_id": clinic_id, "start_at": start_at, "end_at": end_at}
+    return _rows(connection, _WINDOW, values)
 
 
 def one(connection: Connection, appointment_id: int) -> StoredScheduleRow | None:
-    found = _rows(connection, orm.appointments.c.appointment_id == appointment_id)
+    found = _rows(connection, _ONE, {"appointment_id": appointment_id})
     return found[0] if found else None
+
+
+_ZONE = select(orm.clinics.c.timezone).where(orm.clinics.c.clinic_id == bindparam("clinic_id"))
 
 
 def clinic_zone(connection: Connection, clinic_id: int) -> str | None:
@@ -106,8 +119,7 @@ def clinic_zone(connection: Connection, clinic_id: int) -> str | None:
     known = engine_cache(connection, "clinic_zone")
     name = known.get(clinic_id)
     if name is None:
-        c = orm.clinics.c
-        name = connection.execute(select(c.timezone).where(c.clinic_id == clinic_id)).scalar()
+        name = connection.execute(_ZONE, {"clinic_id": clinic_id}).scalar()
     return name
 
 

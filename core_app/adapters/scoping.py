@@ -8,20 +8,31 @@ every time."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, select
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, select
 
 from core_app.adapters import orm
 from core_app.adapters.db import engine_cache
 
-#: entities whose rows carry their clinic
-_OWNED: dict[str, tuple[Table, str]] = {
-    "chair": (orm.chairs, "chair_id"),
-    "patient": (orm.patients, "patient_id"),
-    "appointment": (orm.appointments, "appointment_id"),
-    "payment": (orm.payments, "payment_id"),
-    "clinic": (orm.clinics, "clinic_id"),
+#: entities whose rows carry their clinic: the statement that reads it (built once)
+_OWNED: dict[str, Select[Any]] = {
+    entity: select(table.c.clinic_id).where(table.c[key] == bindparam("entity_id"))
+    for entity, table, key in (
+        ("chair", orm.chairs, "chair_id"),
+        ("patient", orm.patients, "patient_id"),
+        ("appointment", orm.appointments, "appointment_id"),
+        ("payment", orm.payments, "payment_id"),
+        ("clinic", orm.clinics, "clinic_id"),
+    )
 }
-
+_P = orm.providers.c
+_H = orm.provider_working_hours.c
+_PROVIDER = (
+    select(_P.provider_id, _H.clinic_id)
+    .outerjoin_from(orm.providers, orm.provider_working_hours, _H.provider_id == _P.provider_id)
+    .where(_P.provider_id == bindparam("entity_id"))
+)
 
 #: size at which the per-database cache of (entity, id) -> clinic is cleared
 _KNOWN_MAX = 200_000
@@ -47,8 +58,7 @@ def clinics_of(connection: Connection, entity: str, entity_id: int) -> tuple[set
     known = engine_cache(connection, "clinic_of").get((entity, entity_id))
     if known is not None:
         return {known}, False
-    table, key = _OWNED[entity]
-    found = connection.execute(select(table.c.clinic_id).where(table.c[key] == entity_id)).scalar()
+    found = connection.execute(_OWNED[entity], {"entity_id": entity_id}).scalar()
     if found is None:
         return None, False
     return {int(found)}, True
