@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
@@ -127,13 +127,20 @@ class AppointmentRepository(Repository[Appointment]):
         chair_id: int,
         patient_id: int,
     ) -> Sequence[Appointment]:
-        """Active appointments on the provider, chair or patient that overlap [start, end)."""
+        """Active appointments on the provider, chair or patient that overlap [start, end).
+        Their procedure lines and events are loaded only if used (the slot rules read neither)."""
         t = orm.appointments.c
-        query = select(Appointment).where(
-            t.status.in_(ACTIVE_STATUSES),
-            t.start_at < end_at,
-            t.end_at > start_at,
-            or_(t.provider_id == provider_id, t.chair_id == chair_id, t.patient_id == patient_id),
+        query = (
+            select(Appointment)
+            .where(
+                t.status.in_(ACTIVE_STATUSES),
+                t.start_at < end_at,
+                t.end_at > start_at,
+                or_(
+                    t.provider_id == provider_id, t.chair_id == chair_id, t.patient_id == patient_id
+                ),
+            )
+            .options(lazyload("*"))
         )
         return self.session.scalars(query).all()
 
