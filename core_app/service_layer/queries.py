@@ -51,8 +51,8 @@ def clinic_zone(uow: UnitOfWork, clinic_id: int) -> ZoneInfo:
 
 def patients_read(patient_ids: Iterable[int], what: str) -> str:
     """The detail of the one audit entry of a read of several patients: what was read and
-    which patients (ids only)."""
-    return f"{what}: patients {','.join(str(i) for i in dict.fromkeys(patient_ids))}"
+    which patients (their ids, ascending; never names)."""
+    return f"{what}: patients {','.join(str(i) for i in sorted(set(patient_ids)))}"
 
 
 def schedule_row(found: schedule_store.StoredScheduleRow, where: ZoneInfo) -> ScheduleRow:
@@ -154,10 +154,15 @@ def patient_names(
         found = uow.patients.by_ids(list(dict.fromkeys(patient_ids)))
         names = {pid: _name(p) for pid, p in found.items() if p.clinic_id == clinic_id}
         if names:
-            read: list[int | None] = [*names]
-            uow.audit(actor, "patient.read", "patient", read, detail="names")
+            uow.audit(actor, "patient.read", "patient", None, detail=patients_read(names, "names"))
         return names
 
     return run_use_case(
-        uow, actor, action="patient.read", entity_type="patient", entity_id=None, work=work
+        uow,
+        actor,
+        action="patient.read",
+        entity_type="patient",
+        entity_id=None,
+        work=work,
+        read_only=True,
     )
