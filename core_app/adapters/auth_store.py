@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from core_app.adapters import orm
 
@@ -59,6 +59,45 @@ def session_by_hash(connection: Connection, token_hash: str) -> StoredSession | 
         return None
     values: tuple[Any, ...] = tuple(row)
     return StoredSession(*values)
+
+
+@dataclass(frozen=True)
+class SessionHolder:
+    """A session with its user: what the check of every API request needs, in one query."""
+
+    session: StoredSession
+    username: str
+    role: Any  # core_app.domain.staff.Role
+    clinic_id: int | None
+    is_active: bool
+
+
+_S = orm.api_sessions.c
+_U = orm.staff_users.c
+_SESSION_WITH_USER = (
+    select(
+        _S.session_id,
+        _S.user_id,
+        _S.created_at,
+        _S.last_seen_at,
+        _S.expires_at,
+        _S.revoked_at,
+        _U.username,
+        _U.role,
+        _U.clinic_id,
+        _U.is_active,
+    )
+    .join_from(orm.api_sessions, orm.staff_users, _U.user_id == _S.user_id)
+    .where(_S.token_hash == bindparam("token_hash"))
+)
+
+
+def session_with_user(connection: Connection, token_hash: str) -> SessionHolder | None:
+    row = connection.execute(_SESSION_WITH_USER, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    values: tuple[Any, ...] = tuple(row)
+    return SessionHolder(StoredSession(*values[:6]), *values[6:])
 
 
 def touch_session(connection: Connection, session_id: int, now: datetime) -> None:

@@ -1,19 +1,22 @@
 """Database engines: SQLite in WAL mode with up-front write locks, PostgreSQL serializable.
 
-SQLite: every transaction starts with `BEGIN IMMEDIATE`, so writers queue for the one write
-lock instead of failing when they upgrade from read to write. PostgreSQL: every transaction
-runs SERIALIZABLE, with exclusion constraints as a second line of defence; a serialization
-failure is retried by the service layer (see `is_retryable`).
+SQLite: every writing transaction starts with `BEGIN IMMEDIATE`, so writers queue for the one
+write lock instead of failing when they upgrade from read to write; a read-only transaction
+(the connection's `READ_ONLY` execution option) starts with a plain, deferred `BEGIN`: under
+the write-ahead log it reads a snapshot without taking any lock, beside the writer.
+PostgreSQL: every transaction runs SERIALIZABLE, with exclusion constraints as a second line
+of defence; a serialization failure is retried by the service layer (see `is_retryable`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -71,9 +74,31 @@ def _sqlite_engine(url: str, busy_timeout_s: float, exclusive: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if is_read_only(connection) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+#: execution option of a connection whose transaction only reads (see `is_read_only`)
+READ_ONLY = "dentops_read_only"
+
+
+def is_read_only(connection: Any) -> bool:
+    """Whether the connection was opened for a read-only transaction: on SQLite it begins
+    deferred (no write lock), on PostgreSQL it skips the audit-chain lock."""
+    return bool(connection.get_execution_options().get(READ_ONLY, False))
+
+
+_CACHES: weakref.WeakKeyDictionary[Engine, dict[str, dict[Any, Any]]] = weakref.WeakKeyDictionary()
+
+
+def engine_cache(connection: Connection, name: str) -> dict[Any, Any]:
+    """A per-process cache of facts that never change in this connection's database (kept per
+    engine, so two databases in one process never share one)."""
+    caches = _CACHES.get(connection.engine)
+    if caches is None:
+        caches = _CACHES[connection.engine] = {}
+    return caches.setdefault(name, {})
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -109,9 +134,11 @@ def serialise_on_the_audit_chain(factory: Any) -> None:
     refusals exhausted their retries. `LOCK TABLE` takes no snapshot, so the transaction's
     snapshot is taken after the lock is granted and sees the chain's true end. The isolation
     level a use case asks for (`serialise_on_row_locks`) is set before this runs. SQLite
-    needs nothing: BEGIN IMMEDIATE already serialises writers."""
+    needs nothing: BEGIN IMMEDIATE already serialises writers. A read-only transaction
+    (`READ_ONLY`) appends nothing and takes no lock: the unit of work writes its audit entries
+    afterwards in a transaction of their own, which takes it."""
 
     @event.listens_for(factory, "after_begin")
     def _lock(_session: Any, _transaction: Any, connection: Any) -> None:
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql" and not is_read_only(connection):
             connection.exec_driver_sql(AUDIT_CHAIN_LOCK)

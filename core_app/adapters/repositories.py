@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
@@ -142,13 +142,20 @@ class AppointmentRepository(Repository[Appointment]):
         chair_id: int,
         patient_id: int,
     ) -> Sequence[Appointment]:
-        """Active appointments on the provider, chair or patient that overlap [start, end)."""
+        """Active appointments on the provider, chair or patient that overlap [start, end).
+        Their procedure lines and events are loaded only if used (the slot rules read neither)."""
         t = orm.appointments.c
-        query = select(Appointment).where(
-            t.status.in_(ACTIVE_STATUSES),
-            t.start_at < end_at,
-            t.end_at > start_at,
-            or_(t.provider_id == provider_id, t.chair_id == chair_id, t.patient_id == patient_id),
+        query = (
+            select(Appointment)
+            .where(
+                t.status.in_(ACTIVE_STATUSES),
+                t.start_at < end_at,
+                t.end_at > start_at,
+                or_(
+                    t.provider_id == provider_id, t.chair_id == chair_id, t.patient_id == patient_id
+                ),
+            )
+            .options(lazyload("*"))
         )
         return self.session.scalars(query).all()
 
@@ -202,32 +209,63 @@ class IdempotencyRepository(Repository[IdempotencyRecord]):
         return self.session.scalars(query).first()
 
 
+_T = orm.audit_entries.c
+_CHAIN_END = (
+    select(_T.seq, _T.chain_hash).where(_T.seq.is_not(None)).order_by(_T.seq.desc()).limit(1)
+)
+_INSERT_AUDIT = insert(orm.audit_entries)
+
+
 class AuditRepository:
     """Append-only: no update, no delete (the database refuses them too)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        #: the chain's end as this transaction left it: (transaction, seq, hash)
+        self._head: tuple[object, int, str] | None = None
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
-        """Chain `entries` onto the last entry and add them to this transaction.
+        """Chain `entries` onto the last entry and insert them in this transaction (plain
+        multi-row insert; the entries are read back from the table, never through the
+        session).
 
-        Two writers must not chain onto the same predecessor. SQLite: every transaction
-        starts with BEGIN IMMEDIATE, so appends are serialised. PostgreSQL: every unit of work
-        first locks the audit table (`db.serialise_on_the_audit_chain`); a writer outside
-        them still fails at the unique `seq` (or with a serialization failure)."""
+        Two writers must not chain onto the same predecessor. SQLite: every writing
+        transaction starts with BEGIN IMMEDIATE, so appends are serialised. PostgreSQL: every
+        writing unit of work first locks the audit table (`db.serialise_on_the_audit_chain`);
+        a writer outside them still fails at the unique `seq` (or with a serialization
+        failure). The chain's end is read once per transaction: later appends in the same
+        transaction continue from what the previous one wrote."""
         if not entries:
             return
-        t = orm.audit_entries.c
-        last = self.session.execute(
-            select(t.seq, t.chain_hash).where(t.seq.is_not(None)).order_by(t.seq.desc()).limit(1)
-        ).first()
-        seq, previous = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
+        transaction = self.session.get_transaction()
+        if self._head is not None and self._head[0] is transaction:
+            seq, previous = self._head[1], self._head[2]
+        else:
+            last = self.session.execute(_CHAIN_END).first()
+            seq, previous = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
         key = installed_keyring().audit_key
         for entry in entries:
             seq += 1
             previous = seal(entry, key=key, seq=seq, previous_hash=previous)
-        self.session.add_all(entries)
-        self.session.flush()  # the next append in this transaction reads these
+        self.session.execute(
+            _INSERT_AUDIT,
+            [
+                {
+                    "occurred_at": e.occurred_at,
+                    "actor_user_id": e.actor_user_id,
+                    "actor_username": e.actor_username,
+                    "action": e.action,
+                    "entity_type": e.entity_type,
+                    "entity_id": e.entity_id,
+                    "outcome": e.outcome,
+                    "detail": e.detail,
+                    "seq": e.seq,
+                    "chain_hash": e.chain_hash,
+                }
+                for e in entries
+            ],
+        )
+        self._head = (transaction, seq, previous)
 
     def recent(self, *, limit: int) -> Sequence[AuditEntry]:
         query = select(AuditEntry).order_by(orm.audit_entries.c.audit_id.desc()).limit(limit)

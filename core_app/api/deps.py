@@ -1,5 +1,10 @@
 """Dependencies: the core application, the signed-in actor, the role check of each route
-(its `Action` from core_app.domain.staff.PERMISSIONS), paging."""
+(its `Action` from core_app.domain.staff.PERMISSIONS), paging.
+
+Only `current_actor` does I/O (the session query) and runs in a worker thread; the others are
+plain computations declared `async`, so FastAPI runs them on the event loop instead of handing
+each to the thread pool: with a few threads and many requests, every hand-over queued behind
+other requests' database work."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from core_app.api.errors import ApiError
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer import sessions
 from core_app.service_layer.bootstrap import App
+from core_app.service_layer.unit_of_work import UnitOfWork
+from core_app.service_layer.use_case import run_use_case
 
 T = TypeVar("T")
 
@@ -20,12 +27,12 @@ MAX_PAGE = 200
 _bearer = HTTPBearer(auto_error=False, description="A session token from POST /v1/auth/sign-in.")
 
 
-def core(request: Request) -> App:
+async def core(request: Request) -> App:
     app: App = request.app.state.core
     return app
 
 
-def policy(request: Request) -> sessions.SessionPolicy:
+async def policy(request: Request) -> sessions.SessionPolicy:
     found: sessions.SessionPolicy = request.app.state.policy
     return found
 
@@ -34,7 +41,7 @@ CoreDep = Annotated[App, Depends(core)]
 PolicyDep = Annotated[sessions.SessionPolicy, Depends(policy)]
 
 
-def bearer_token(
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or not credentials.credentials:
@@ -52,7 +59,7 @@ def current_actor(app: CoreDep, found_policy: PolicyDep, token: TokenDep) -> Act
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def signed_in(actor: CurrentActor) -> Actor:
+async def signed_in(actor: CurrentActor) -> Actor:
     """Any signed-in user (their own session and second factor)."""
     return actor
 
@@ -64,7 +71,7 @@ def allowed(action: Action) -> Any:
     """The route's role check: deny unless PERMISSIONS grants `action` to the actor's role.
     Which clinic's records the actor reaches is checked per record (404 for another's)."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         actor.require(action)
         return actor
 
@@ -72,7 +79,7 @@ def allowed(action: Action) -> Any:
     return Depends(check)
 
 
-def paging(
+async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")] = 0,
 ) -> tuple[int, int]:
@@ -95,6 +102,29 @@ def page(
         "offset": offset,
         "next_offset": offset + limit if more else None,
     }
+
+
+def one_unit(
+    app: App,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    work: Callable[[UnitOfWork], T],
+    *,
+    read_only: bool = False,
+) -> T:
+    """A request's scoping check, use case and read-back as one unit of work (one
+    transaction; `read_only`: without the write lock, its audit entries written when it ends)."""
+    return run_use_case(
+        app.uow(),
+        actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        work=work,
+        read_only=read_only,
+    )
 
 
 def clinic_scope(actor: Actor, clinic_id: int | None) -> int:

@@ -3,14 +3,22 @@ complete, no-show, cancel, reschedule), and each one's no-show risk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from core_app.api.deps import CoreDep, CurrentActor, PagingDep, allowed, clinic_scope, page
+from core_app.api.deps import (
+    CoreDep,
+    CurrentActor,
+    PagingDep,
+    allowed,
+    clinic_scope,
+    one_unit,
+    page,
+)
 from core_app.api.errors import ApiError, errors
 from core_app.api.routes_money import IdempotencyKey
 from core_app.api.schemas import (
@@ -38,7 +46,9 @@ MAX_WINDOW = timedelta(days=31)
 
 
 def _out(row: queries.ScheduleRow) -> AppointmentOut:
-    return AppointmentOut.model_validate(asdict(row))
+    # the row's fields as they are (dataclasses.asdict deep-copies every datetime: it was most
+    # of the day list's time)
+    return AppointmentOut.model_validate(vars(row))
 
 
 @router.get(
@@ -63,12 +73,17 @@ def list_appointments(
     if not start_at < end_at <= start_at + MAX_WINDOW:
         raise ApiError(422, "invalid_input", "the window must be 0-31 days, start before end")
     clinic = clinic_scope(actor, clinic_id)
-    api_reads.ensure_visible(app.uow(), actor, {"clinic": clinic})
+
+    def work(uow: UnitOfWork) -> list[queries.ScheduleRow]:
+        api_reads.ensure_visible(uow, actor, {"clinic": clinic})
+        return queries.clinic_schedule(
+            uow, actor, clinic_id=clinic, start_at=start_at, end_at=end_at
+        )
+
+    found = one_unit(app, actor, "schedule.read", "clinic", clinic, work, read_only=True)
     rows = [
         r
-        for r in queries.clinic_schedule(
-            app.uow(), actor, clinic_id=clinic, start_at=start_at, end_at=end_at
-        )
+        for r in found
         if (status is None or r.status == status)
         and patient_id in (None, r.patient_id)
         and provider_id in (None, r.provider_id)
@@ -88,29 +103,33 @@ def list_appointments(
 def book(body: BookIn, key: IdempotencyKey, app: CoreDep, actor: CurrentActor) -> AppointmentOut:
     if body.overbook_of is not None:
         actor.require(Action.OVERBOOK)
-    api_reads.ensure_visible(
-        app.uow(),
-        actor,
-        {
-            "chair": body.chair_id,
-            "patient": body.patient_id,
-            "provider": body.provider_id,
-            "appointment": body.overbook_of,
-        },
-    )
-    appointment_id = appointments.book_appointment(
-        app.uow(),
-        actor,
-        patient_id=body.patient_id,
-        provider_id=body.provider_id,
-        chair_id=body.chair_id,
-        start_at=body.start_at,
-        end_at=body.end_at,
-        procedure_codes=body.procedure_codes,
-        overbook_of=body.overbook_of,
-        idempotency_key=key,
-    )
-    return _out(api_reads.get_appointment(app.uow(), actor, appointment_id))
+
+    def work(uow: UnitOfWork) -> queries.ScheduleRow:
+        api_reads.ensure_visible(
+            uow,
+            actor,
+            {
+                "chair": body.chair_id,
+                "patient": body.patient_id,
+                "provider": body.provider_id,
+                "appointment": body.overbook_of,
+            },
+        )
+        appointment_id = appointments.book_appointment(
+            uow,
+            actor,
+            patient_id=body.patient_id,
+            provider_id=body.provider_id,
+            chair_id=body.chair_id,
+            start_at=body.start_at,
+            end_at=body.end_at,
+            procedure_codes=body.procedure_codes,
+            overbook_of=body.overbook_of,
+            idempotency_key=key,
+        )
+        return api_reads.get_appointment(uow, actor, appointment_id)
+
+    return _out(one_unit(app, actor, "appointment.book", "appointment", None, work))
 
 
 @router.get(
@@ -131,10 +150,17 @@ def _transition(
     actor: Actor,
     appointment_id: int,
     call: Callable[[UnitOfWork, Actor, int], None],
+    also: Mapping[str, int | None] | None = None,
 ) -> AppointmentOut:
-    api_reads.ensure_visible(app.uow(), actor, {"appointment": appointment_id})
-    call(app.uow(), actor, appointment_id)
-    return _out(api_reads.get_appointment(app.uow(), actor, appointment_id))
+    """Scoping, the change and the read-back in one transaction."""
+    also = also or {}
+
+    def work(uow: UnitOfWork) -> queries.ScheduleRow:
+        api_reads.ensure_visible(uow, actor, {"appointment": appointment_id, **also})
+        call(uow, actor, appointment_id)
+        return api_reads.get_appointment(uow, actor, appointment_id)
+
+    return _out(one_unit(app, actor, "appointment.change", "appointment", appointment_id, work))
 
 
 def _lifecycle(
@@ -193,9 +219,6 @@ def cancel(
 def reschedule(
     appointment_id: AppointmentId, body: RescheduleIn, app: CoreDep, actor: CurrentActor
 ) -> AppointmentOut:
-    api_reads.ensure_visible(
-        app.uow(), actor, {"chair": body.chair_id, "provider": body.provider_id}
-    )
     return _transition(
         app,
         actor,
@@ -209,6 +232,7 @@ def reschedule(
             chair_id=body.chair_id,
             reason=body.reason,
         ),
+        {"chair": body.chair_id, "provider": body.provider_id},
     )
 
 

@@ -8,14 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from core_app.adapters import request_store
-from core_app.domain.appointment import Appointment
+from core_app.adapters import request_store, schedule_store, scoping
 from core_app.domain.billing import Payment
 from core_app.domain.exceptions import NotFound
-from core_app.domain.patient import Patient
-from core_app.domain.practice import Chair
 from core_app.domain.staff import Action, Actor
-from core_app.service_layer.queries import ScheduleRow
+from core_app.service_layer.queries import ScheduleRow, clinic_zone, schedule_row
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, require_id, run_use_case
 
@@ -23,35 +20,25 @@ from core_app.service_layer.use_case import require, require_id, run_use_case
 def _clinics_of(uow: UnitOfWork, entity: str, entity_id: int) -> set[int] | None:
     """The clinic(s) a record belongs to; None if it does not exist."""
     connection = uow.session.connection()
-    if entity == "clinic":
-        return None if uow.clinics.get(entity_id) is None else {entity_id}
-    if entity == "provider":
-        provider = uow.providers.get(entity_id)
-        return None if provider is None else {h.clinic_id for h in provider.working_hours}
     if entity == "request":
         request = request_store.get_request(connection, entity_id)
         return None if request is None else {request["clinic_id"]}
     if entity == "suggestion":
         suggestion = request_store.get_suggestion(connection, entity_id)
         return None if suggestion is None else {suggestion["clinic_id"]}
-    found: Chair | Patient | Appointment | Payment | None
-    if entity == "chair":
-        found = uow.chairs.get(entity_id)
-    elif entity == "patient":
-        found = uow.patients.get(entity_id)
-    elif entity == "appointment":
-        found = uow.appointments.get(entity_id)
-    elif entity == "payment":
-        found = uow.payments.get(entity_id)
-    else:
-        raise ValueError(f"unknown entity {entity!r}")
-    return None if found is None else {found.clinic_id}
+    clinics, lasting = scoping.clinics_of(connection, entity, entity_id)
+    if lasting and clinics:
+        (clinic_id,) = clinics
+        uow.on_commit(lambda: scoping.remember(connection, entity, entity_id, clinic_id))
+    return clinics
 
 
 def ensure_visible(uow: UnitOfWork, actor: Actor, records: Mapping[str, int | None]) -> None:
     """Refuse with NotFound any record that does not exist or belongs to another clinic than
-    the actor's (the same answer for both)."""
-    with uow:
+    the actor's (the same answer for both). Joins the caller's unit of work if one is open
+    (else reads in one of its own, without the write lock)."""
+
+    def work(uow: UnitOfWork) -> None:
         for entity, entity_id in records.items():
             if entity_id is None:
                 continue
@@ -59,38 +46,25 @@ def ensure_visible(uow: UnitOfWork, actor: Actor, records: Mapping[str, int | No
             if clinics is None or (actor.clinic_id is not None and actor.clinic_id not in clinics):
                 raise NotFound(entity, entity_id)
 
-
-def _row(uow: UnitOfWork, a: Appointment) -> ScheduleRow:
-    clinic = require(uow.clinics.get(a.clinic_id), "clinic", a.clinic_id)
-    patient = require(uow.patients.get(a.patient_id), "patient", a.patient_id)
-    return ScheduleRow(
-        appointment_id=require_id(a.appointment_id),
-        start_at=a.start_at,
-        end_at=a.end_at,
-        local_start=f"{clinic.local(a.start_at):%Y-%m-%d %H:%M}",
-        local_end=f"{clinic.local(a.end_at):%H:%M}",
-        status=str(a.status),
-        patient_id=a.patient_id,
-        patient_name=f"{patient.first_name} {patient.last_name}",
-        provider_id=a.provider_id,
-        chair_id=a.chair_id,
-        procedure_codes=[line.code for line in a.procedures],
-        fee_cents=a.fee_cents,
-        currency=a.currency,
-        is_overbook=a.is_overbook,
-        overbook_of_appointment_id=a.overbook_of_appointment_id,
-        is_late_cancel=a.is_late_cancel,
-        reschedule_count=a.reschedule_count,
-    )
+    if uow.active:
+        work(uow)
+        return
+    uow.read_only = True
+    with uow:
+        work(uow)
+        uow.commit()
 
 
 def get_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> ScheduleRow:
+    """One appointment as the schedule shows it: a read-only use case, audited as a read of
+    its patient."""
+
     def work(uow: UnitOfWork) -> ScheduleRow:
-        found = require(uow.appointments.get(appointment_id), "appointment", appointment_id)
-        if actor.clinic_id not in (None, found.clinic_id):
+        found = schedule_store.one(uow.session.connection(), appointment_id)
+        if found is None or actor.clinic_id not in (None, found.clinic_id):
             raise NotFound("appointment", appointment_id)
         actor.require(Action.READ_SCHEDULE, clinic_id=found.clinic_id)
-        row = _row(uow, found)
+        row = schedule_row(found, clinic_zone(uow, found.clinic_id))
         uow.audit(actor, "patient.read", "patient", found.patient_id, detail="appointment")
         return row
 
@@ -101,6 +75,7 @@ def get_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Sched
         entity_type="appointment",
         entity_id=appointment_id,
         work=work,
+        read_only=True,
     )
 
 

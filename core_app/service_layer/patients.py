@@ -7,6 +7,7 @@ from datetime import date
 
 from core_app.domain.patient import ContactPreference, Patient
 from core_app.domain.staff import Action, Actor
+from core_app.service_layer.queries import patients_read
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, require_id, run_use_case
 
@@ -102,9 +103,17 @@ def list_patients(
         found = [
             _details(p) for p in uow.patients.for_clinic(clinic_id, limit=limit, offset=offset)
         ]
-        uow.audit(actor, "patient.read", "patient", [p.patient_id for p in found] or None)
+        read = [p.patient_id for p in found]
+        detail = patients_read(read, "list") if read else None
+        uow.audit(actor, "patient.read", "patient", None, detail=detail)
         return found
 
     return run_use_case(
-        uow, actor, action="patient.read", entity_type="patient", entity_id=None, work=work
+        uow,
+        actor,
+        action="patient.read",
+        entity_type="patient",
+        entity_id=None,
+        work=work,
+        read_only=True,
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from core_app.adapters import schedule_store
+from core_app.domain.hours import zone
 from core_app.domain.patient import Patient
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer.unit_of_work import UnitOfWork
-from core_app.service_layer.use_case import require, require_id, run_use_case
+from core_app.service_layer.use_case import require, run_use_case
 
 
 @dataclass(frozen=True)
@@ -36,43 +40,69 @@ def _name(patient: Patient) -> str:
     return f"{patient.first_name} {patient.last_name}"
 
 
+def clinic_zone(uow: UnitOfWork, clinic_id: int) -> ZoneInfo:
+    """The clinic's timezone (kept per process once its transaction commits: it is fixed when
+    the clinic is created); NotFound for a clinic that does not exist."""
+    connection = uow.session.connection()
+    name = require(schedule_store.clinic_zone(connection, clinic_id), "clinic", clinic_id)
+    uow.on_commit(lambda: schedule_store.remember_zone(connection, clinic_id, name))
+    return zone(name)
+
+
+def patients_read(patient_ids: Iterable[int], what: str) -> str:
+    """The detail of the one audit entry of a read of several patients: what was read and
+    which patients (their ids, ascending; never names)."""
+    return f"{what}: patients {','.join(str(i) for i in sorted(set(patient_ids)))}"
+
+
+def schedule_row(found: schedule_store.StoredScheduleRow, where: ZoneInfo) -> ScheduleRow:
+    return ScheduleRow(
+        appointment_id=found.appointment_id,
+        start_at=found.start_at,
+        end_at=found.end_at,
+        local_start=f"{found.start_at.astimezone(where):%Y-%m-%d %H:%M}",
+        local_end=f"{found.end_at.astimezone(where):%H:%M}",
+        status=str(found.status),
+        patient_id=found.patient_id,
+        patient_name=f"{found.first_name} {found.last_name}",
+        provider_id=found.provider_id,
+        chair_id=found.chair_id,
+        procedure_codes=found.procedure_codes,
+        fee_cents=found.fee_cents,
+        currency=found.currency,
+        is_overbook=found.overbook_of_appointment_id is not None,
+        overbook_of_appointment_id=found.overbook_of_appointment_id,
+        is_late_cancel=found.is_late_cancel,
+        reschedule_count=found.reschedule_count,
+    )
+
+
 def clinic_schedule(
     uow: UnitOfWork, actor: Actor, *, clinic_id: int, start_at: datetime, end_at: datetime
 ) -> list[ScheduleRow]:
+    """A clinic's appointments overlapping [start_at, end_at) with patient names: a read-only
+    use case (no write lock) with one audit entry naming the patients read."""
+
     def work(uow: UnitOfWork) -> list[ScheduleRow]:
         actor.require(Action.READ_SCHEDULE, clinic_id=clinic_id)
-        clinic = require(uow.clinics.get(clinic_id), "clinic", clinic_id)
-        found = uow.appointments.in_window(clinic_id=clinic_id, start_at=start_at, end_at=end_at)
-        patients = uow.patients.by_ids([a.patient_id for a in found])
-        rows = [
-            ScheduleRow(
-                appointment_id=require_id(a.appointment_id),
-                start_at=a.start_at,
-                end_at=a.end_at,
-                local_start=f"{clinic.local(a.start_at):%Y-%m-%d %H:%M}",
-                local_end=f"{clinic.local(a.end_at):%H:%M}",
-                status=str(a.status),
-                patient_id=a.patient_id,
-                patient_name=_name(patients[a.patient_id]),
-                provider_id=a.provider_id,
-                chair_id=a.chair_id,
-                procedure_codes=[line.code for line in a.procedures],
-                fee_cents=a.fee_cents,
-                currency=a.currency,
-                is_overbook=a.is_overbook,
-                overbook_of_appointment_id=a.overbook_of_appointment_id,
-                is_late_cancel=a.is_late_cancel,
-                reschedule_count=a.reschedule_count,
-            )
-            for a in found
-        ]
-        read_ids: list[int | None] = list(dict.fromkeys(r.patient_id for r in rows))
-        if read_ids:
-            uow.audit(actor, "patient.read", "patient", read_ids, detail="schedule")
+        where = clinic_zone(uow, clinic_id)
+        found = schedule_store.in_window(
+            uow.session.connection(), clinic_id=clinic_id, start_at=start_at, end_at=end_at
+        )
+        rows = [schedule_row(r, where) for r in found]
+        if rows:
+            detail = patients_read((r.patient_id for r in rows), "schedule")
+            uow.audit(actor, "patient.read", "patient", None, detail=detail)
         return rows
 
     return run_use_case(
-        uow, actor, action="schedule.read", entity_type="clinic", entity_id=clinic_id, work=work
+        uow,
+        actor,
+        action="schedule.read",
+        entity_type="clinic",
+        entity_id=clinic_id,
+        work=work,
+        read_only=True,
     )
 
 
@@ -124,10 +154,15 @@ def patient_names(
         found = uow.patients.by_ids(list(dict.fromkeys(patient_ids)))
         names = {pid: _name(p) for pid, p in found.items() if p.clinic_id == clinic_id}
         if names:
-            read: list[int | None] = [*names]
-            uow.audit(actor, "patient.read", "patient", read, detail="names")
+            uow.audit(actor, "patient.read", "patient", None, detail=patients_read(names, "names"))
         return names
 
     return run_use_case(
-        uow, actor, action="patient.read", entity_type="patient", entity_id=None, work=work
+        uow,
+        actor,
+        action="patient.read",
+        entity_type="patient",
+        entity_id=None,
+        work=work,
+        read_only=True,
     )

@@ -197,26 +197,38 @@ def sign_in(
 
 def actor_for_token(uow: UnitOfWork, policy: SessionPolicy, token: str) -> Actor:
     """The signed-in user behind a session token; refused when unknown, revoked or expired.
-    The last use is written at most once a minute (a write per request would queue every
-    reader behind SQLite's one writer)."""
+    One query, in the caller's unit of work if one is open, else in a read-only one (no write
+    lock). The last use is written at most once a minute (a write per request would queue
+    every reader behind SQLite's one writer)."""
+    if uow.active:
+        return _actor_in(uow, policy, token)
+    uow.read_only = True
     with uow:
-        connection = uow.session.connection()
-        found = auth_store.session_by_hash(connection, token_hash(token))
-        now = uow.now()
-        if (
-            found is None
-            or found.revoked_at is not None
-            or now >= found.expires_at
-            or now >= found.last_seen_at + timedelta(seconds=policy.idle_timeout_s)
-        ):
-            raise SessionInvalid("sign in again: the session is unknown, revoked or expired")
-        user = uow.users.get(found.user_id)
-        if user is None or not user.is_active:
-            raise SessionInvalid("sign in again: the user is no longer active")
-        if now - found.last_seen_at >= timedelta(seconds=min(60, policy.idle_timeout_s // 10)):
-            auth_store.touch_session(connection, found.session_id, now)
-            uow.commit()
-        return user.as_actor()
+        actor = _actor_in(uow, policy, token)
+        uow.commit()
+        return actor
+
+
+def _actor_in(uow: UnitOfWork, policy: SessionPolicy, token: str) -> Actor:
+    found = auth_store.session_with_user(uow.session.connection(), token_hash(token))
+    now = uow.now()
+    if found is None:
+        raise SessionInvalid("sign in again: the session is unknown, revoked or expired")
+    stored = found.session
+    if (
+        stored.revoked_at is not None
+        or now >= stored.expires_at
+        or now >= stored.last_seen_at + timedelta(seconds=policy.idle_timeout_s)
+    ):
+        raise SessionInvalid("sign in again: the session is unknown, revoked or expired")
+    if not found.is_active:
+        raise SessionInvalid("sign in again: the user is no longer active")
+    if now - stored.last_seen_at >= timedelta(seconds=min(60, policy.idle_timeout_s // 10)):
+        session_id = stored.session_id
+        uow.write(lambda connection: auth_store.touch_session(connection, session_id, now))
+    return Actor(
+        user_id=stored.user_id, username=found.username, role=found.role, clinic_id=found.clinic_id
+    )
 
 
 def sign_out(uow: UnitOfWork, actor: Actor, token: str) -> None:

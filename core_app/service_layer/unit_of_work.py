@@ -1,4 +1,13 @@
-"""The unit of work: one session, its repositories and the clock; rolls back unless committed."""
+"""The unit of work: one session, its repositories and the clock; rolls back unless committed.
+
+Entering a unit of work that is already open joins its transaction: the inner block's commit
+is left to the outermost one, so a request can run several use cases (scoping check, use case,
+read-back) as one transaction. A read-only unit of work (`read_only`, set by `run_use_case`)
+reads in a transaction that takes no write lock (SQLite: a deferred BEGIN under the write-ahead
+log; PostgreSQL: without the audit-chain lock); its audit entries and other small writes
+(`write`) are kept until `commit`, which ends the read and writes them in one short writing
+transaction of their own. The result of a read is returned only after that commit, so no read
+of patient data goes unaudited."""
 
 from __future__ import annotations
 
@@ -6,14 +15,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from core_app.adapters import repositories as repos
+from core_app.adapters.db import READ_ONLY
 from core_app.domain.audit import AuditEntry, Outcome
 from core_app.domain.exceptions import PermissionDenied
 from core_app.domain.staff import Actor
 
 Clock = Callable[[], datetime]
+Write = Callable[[Connection], None]
 
 
 def system_clock() -> datetime:
@@ -33,10 +45,29 @@ class UnitOfWork:
         self.session_factory = session_factory
         self.clock = clock
         self.retries = retries
+        #: the next (outermost) transaction only reads; see the module's docstring
+        self.read_only = False
+        #: the innermost use case that refused, for the outermost one's audit entry
+        self.refusal: tuple[str, str, int | None] | None = None
+        self._depth = 0
+        self._held_audit: list[AuditEntry] = []
+        self._held_writes: list[Write] = []
+        self._on_commit: list[Callable[[], None]] = []
+
+    @property
+    def active(self) -> bool:
+        """Inside an open transaction (a nested `with` joins it)."""
+        return self._depth > 0
 
     def __enter__(self) -> UnitOfWork:
+        self._depth += 1
+        if self._depth > 1:
+            return self
+        self.refusal = None
         self.session = self.session_factory()
         s = self.session
+        if self.read_only:
+            s.connection(execution_options={READ_ONLY: True})  # type: ignore[misc]  # begins without the write lock
         self.clinics = repos.ClinicRepository(s)
         self.providers = repos.ProviderRepository(s)
         self.chairs = repos.ChairRepository(s)
@@ -56,6 +87,13 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return  # joined: the outermost block ends the transaction
+        self._held_audit.clear()
+        self._held_writes.clear()
+        self._on_commit.clear()
+        self.read_only = False
         self.session.rollback()
         self.session.close()
 
@@ -69,7 +107,46 @@ class UnitOfWork:
             self.session.connection(execution_options={"isolation_level": "READ COMMITTED"})
 
     def commit(self) -> None:
-        self.session.commit()
+        if self._depth > 1:
+            return  # joined: the outermost block commits
+        if self.read_only:
+            self._commit_read()
+        else:
+            self.session.commit()
+        done, self._on_commit = self._on_commit, []
+        for call in done:
+            call()
+
+    def _commit_read(self) -> None:
+        s = self.session
+        if s.new or s.dirty or s.deleted:
+            raise RuntimeError("a read-only unit of work changed records")
+        s.commit()  # ends the read; it wrote nothing
+        if not (self._held_audit or self._held_writes):
+            return
+        writer = self.session_factory()  # BEGIN IMMEDIATE / the audit-chain lock
+        try:
+            connection = writer.connection()
+            for write in self._held_writes:
+                write(connection)
+            repos.AuditRepository(writer).append(self._held_audit)
+            writer.commit()
+        finally:
+            writer.close()
+        self._held_audit.clear()
+        self._held_writes.clear()
+
+    def on_commit(self, call: Callable[[], None]) -> None:
+        """Run `call` once this unit of work's transaction has committed (not on rollback)."""
+        self._on_commit.append(call)
+
+    def write(self, change: Write) -> None:
+        """A small write on this transaction's connection; in a read-only unit of work it is
+        kept and done with the audit entries when the read commits."""
+        if self.read_only:
+            self._held_writes.append(change)
+        else:
+            change(self.session.connection())
 
     def now(self) -> datetime:
         return self.clock()
@@ -96,18 +173,20 @@ class UnitOfWork:
                     f"{actor.grant.expires_at:%Y-%m-%d %H:%M} UTC"
                 )
             detail = actor.grant.marker + (f" {detail}" if detail else "")
-        self.audit_log.append(
-            [
-                AuditEntry(
-                    occurred_at=occurred_at,
-                    actor_user_id=actor.user_id,
-                    actor_username=actor.username,
-                    action=action,
-                    entity_type=entity_type,
-                    entity_id=None if entity_id is None else str(entity_id),
-                    outcome=outcome,
-                    detail=detail,
-                )
-                for entity_id in ids
-            ]
-        )
+        entries = [
+            AuditEntry(
+                occurred_at=occurred_at,
+                actor_user_id=actor.user_id,
+                actor_username=actor.username,
+                action=action,
+                entity_type=entity_type,
+                entity_id=None if entity_id is None else str(entity_id),
+                outcome=outcome,
+                detail=detail,
+            )
+            for entity_id in ids
+        ]
+        if self.read_only:
+            self._held_audit.extend(entries)
+        else:
+            self.audit_log.append(entries)

@@ -34,20 +34,40 @@ def run_use_case(
     entity_type: str,
     entity_id: int | None,
     work: Callable[[UnitOfWork], R],
+    read_only: bool = False,
 ) -> R:
     """Run `work` in a transaction and commit; on a domain error, audit the refusal and re-raise.
 
     A serialization failure, lock timeout or a constraint that a concurrent twin tripped is
     retried from the start, so the rules run again against what the other transaction wrote.
+    `read_only`: `work` only reads (and audits), so it needs no write lock while it reads (see
+    `UnitOfWork`). Called inside an open unit of work, the use case joins that transaction:
+    the outermost use case commits, retries and audits a refusal under the name of the
+    innermost use case that refused.
     """
-    for attempt in range(uow.retries + 1):
+    if uow.active:
+        if uow.read_only and not read_only:
+            raise RuntimeError(f"{action} writes: it cannot join a read-only unit of work")
         try:
+            return work(uow)
+        except DomainError:
+            if uow.refusal is None:
+                uow.refusal = (action, entity_type, entity_id)
+            raise
+    for attempt in range(uow.retries + 1):
+        refused = (action, entity_type, entity_id)
+        try:
+            uow.read_only = read_only
             with uow:
-                result = work(uow)
+                try:
+                    result = work(uow)
+                except DomainError:
+                    refused = uow.refusal or refused
+                    raise
                 uow.commit()
                 return result
         except DomainError as error:
-            _audit_refusal(uow, actor, action, entity_type, entity_id, error)
+            _audit_refusal(uow, actor, *refused, error)
             raise
         except DBAPIError as error:
             if not is_retryable(error):

@@ -60,7 +60,8 @@ def test_patient_names_are_the_clinics_only_and_audited(practice: Practice):
     assert set(names) == set(wanted)
     assert all(" " in name for name in names.values())
     entry = audit_entries(practice.app)[-1]
-    assert (entry.action, entry.entity_type, entry.detail) == ("patient.read", "patient", "names")
+    assert (entry.action, entry.entity_type, entry.entity_id) == ("patient.read", "patient", None)
+    assert entry.detail == f"names: patients {','.join(str(i) for i in sorted(names))}"
 
     other = _other_clinic(practice)
     assert (
