@@ -5,10 +5,19 @@ A subprocess, not dbtRunner: dbt-duckdb keeps the DuckDB file open in the proces
 pipeline lives. dbt's target and log folders sit beside the warehouse file, so builds of
 different warehouses (tests, benchmarks) never share them. The outcome is read from dbt's
 `run_results.json`: a failed test or model fails the build with its name in the message.
+
+Incremental builds (dbt_project/README.md): the big models are dbt incremental models, so a
+build recomputes only what the loads since the last build touched. A full refresh
+(`full_refresh=True`, e.g. after `extract_load --full-refresh`) rebuilds every model; so does the
+first build after any change to the dbt project (its files' fingerprint differs from the one
+recorded by the last successful full build), since rows built by other SQL would otherwise stay.
+The dbt unit tests (fixed inputs, they test the SQL, not the data) run with every full build;
+incremental builds of an unchanged project leave them out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -23,6 +32,10 @@ DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 #: telemetry off for dbt, whatever the caller's environment says
 OFFLINE = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 FAILED = ("error", "fail", "runtime error")
+#: what the fingerprint of the dbt project leaves out (dbt's own output, helper scripts)
+NOT_PROJECT = {"target", "logs", "dbt_packages", "scripts", "__pycache__"}
+#: the file (in dbt's target folder) holding the fingerprint of the last successful full build
+BUILT_PROJECT = "built_project.sha256"
 
 
 class WarehouseBuildFailed(Exception):
@@ -36,6 +49,7 @@ class BuildResult:
     warned: list[str]
     seconds: float
     target_path: str
+    full_refresh: bool = False
 
 
 def dbt_paths(settings: Settings) -> tuple[Path, Path]:
@@ -83,17 +97,58 @@ def read_results(target: Path) -> list[dict[str, Any]]:
     return results
 
 
+def project_fingerprint(project_dir: Path = DBT_PROJECT) -> str:
+    """SHA-256 over the dbt project's files (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if path.is_dir() or NOT_PROJECT & set(relative.parts):
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _built_project(target: Path) -> str | None:
+    path = target / BUILT_PROJECT
+    return path.read_text().strip() if path.exists() else None
+
+
+def build_arguments(*, select: str | None, full_refresh: bool) -> list[str]:
+    """`dbt build`'s arguments: every node (or `select`); the unit tests only in a full build.
+    The file log at info level (one line per node: dbt's debug log is tens of thousands of
+    lines a build)."""
+    return [
+        "build",
+        *(["--select", select] if select else []),
+        *(["--full-refresh"] if full_refresh else ["--exclude", "resource_type:unit_test"]),
+        "--log-level-file",
+        "info",
+    ]
+
+
 def build_warehouse(
-    settings: Settings, *, select: str | None = None, project_dir: Path = DBT_PROJECT
+    settings: Settings,
+    *,
+    select: str | None = None,
+    full_refresh: bool = False,
+    project_dir: Path = DBT_PROJECT,
 ) -> BuildResult:
     """Run `dbt build` (seeds, models, tests; only `select`, a dbt selection, when given) on
-    the warehouse; raise on any failure."""
+    the warehouse, incrementally unless `full_refresh` or the project changed since the last
+    full build; raise on any failure."""
     target, _ = dbt_paths(settings)
+    fingerprint = project_fingerprint(project_dir)
+    if select is None and _built_project(target) != fingerprint:
+        full_refresh = True  # a new or changed project: no row built by other SQL may stay
     run_results = target / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read an earlier build's outcome
+    if full_refresh and select is None:
+        (target / BUILT_PROJECT).unlink(missing_ok=True)
     completed = subprocess.run(  # noqa: S603 - our own dbt, fixed arguments
         dbt_command(
-            settings, "build", *(["--select", select] if select else []), project_dir=project_dir
+            settings,
+            *build_arguments(select=select, full_refresh=full_refresh),
+            project_dir=project_dir,
         ),
         env=dbt_environment(settings),
         capture_output=True,
@@ -109,10 +164,13 @@ def build_warehouse(
             raise WarehouseBuildFailed(f"dbt build failed in {names} ({details})")
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
         raise WarehouseBuildFailed(f"dbt build failed before running any node:\n{tail}")
+    if full_refresh and select is None:
+        (target / BUILT_PROJECT).write_text(fingerprint + "\n")
     return BuildResult(
         nodes=len(results),
         passed=sum(1 for r in results if r.get("status") in ("success", "pass")),
         warned=[_node_name(r) for r in results if r.get("status") == "warn"],
         seconds=round(sum(float(r.get("execution_time") or 0) for r in results), 2),
         target_path=str(target),
+        full_refresh=full_refresh,
     )
