@@ -32,8 +32,9 @@ DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 #: telemetry off for dbt, whatever the caller's environment says
 OFFLINE = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 FAILED = ("error", "fail", "runtime error")
-#: what the fingerprint of the dbt project leaves out (dbt's own output, helper scripts)
-NOT_PROJECT = {"target", "logs", "dbt_packages", "scripts", "__pycache__"}
+#: the fingerprint of the dbt project covers the files dbt reads (not its output, not the docs)
+PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
+NOT_PROJECT = {"target", "logs", "dbt_packages", "scripts"}
 #: the file (in dbt's target folder) holding the fingerprint of the last successful full build
 BUILT_PROJECT = "built_project.sha256"
 
@@ -98,11 +99,11 @@ def read_results(target: Path) -> list[dict[str, Any]]:
 
 
 def project_fingerprint(project_dir: Path = DBT_PROJECT) -> str:
-    """SHA-256 over the dbt project's files (names and contents)."""
+    """SHA-256 over the dbt project's files that dbt reads (names and contents)."""
     digest = hashlib.sha256()
     for path in sorted(project_dir.rglob("*")):
         relative = path.relative_to(project_dir)
-        if path.is_dir() or NOT_PROJECT & set(relative.parts):
+        if path.suffix not in PROJECT_SUFFIXES or NOT_PROJECT & set(relative.parts):
             continue
         digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
