@@ -12,7 +12,10 @@ build recomputes only what the loads since the last build touched. A full refres
 first build after any change to the dbt project (its files' fingerprint differs from the one
 recorded by the last successful full build), since rows built by other SQL would otherwise stay.
 The dbt unit tests (fixed inputs, they test the SQL, not the data) run with every full build;
-incremental builds of an unchanged project leave them out.
+incremental builds of an unchanged project leave them out. An incremental build also leaves out
+the models (and their tests) downstream of no raw table that changed since the last successful
+build (a fingerprint of each raw table, kept beside the project's): their inputs are the same,
+so are they.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from core_app.config import Settings
+from core_app.service_layer.extract import EXTRACTED_TABLES, raw_table
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 #: telemetry off for dbt, whatever the caller's environment says
@@ -37,6 +43,18 @@ PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
 NOT_PROJECT = {"target", "logs", "dbt_packages", "scripts"}
 #: the file (in dbt's target folder) holding the fingerprint of the last successful full build
 BUILT_PROJECT = "built_project.sha256"
+#: the file (in dbt's target folder) holding the raw tables' fingerprints of the last successful
+#: build of the whole project
+BUILT_SOURCES = "built_sources.json"
+#: raw tables whose rows change only with their `updated_at` (the core stamps every change):
+#: fingerprinted by key and stamp; the others (small, or patients, whose age band moves without
+#: a new stamp) by their whole rows
+STAMPED_TABLES = frozenset(
+    {"appointments", "appointment_procedures", "appointment_events", "charges", "payments", "refunds"}
+)
+#: always rebuilt on an incremental build: reads the no-show scores the pipeline writes
+#: outside dbt (not a dbt source), and what is built from it
+ALWAYS = "ml_no_show_outcomes+"
 
 
 class WarehouseBuildFailed(Exception):
@@ -109,6 +127,35 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT) -> str:
     return digest.hexdigest()
 
 
+def raw_fingerprints(settings: Settings) -> dict[str, str]:
+    """A fingerprint of each raw table's content (row count and an order-free hash)."""
+    parts = []
+    for name in EXTRACTED_TABLES:
+        hashed = f"hash(t.{raw_table(name).key}, t.updated_at)" if name in STAMPED_TABLES else "hash(t)"
+        parts.append(
+            f"SELECT '{name}', count(*) || ':' || coalesce(bit_xor({hashed}), 0) "  # noqa: S608
+            f'FROM raw."{name}" AS t'
+        )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.execute(" UNION ALL ".join(parts)).fetchall()
+    return {str(name): str(value) for name, value in rows}
+
+
+def changed_selection(previous: dict[str, str], current: dict[str, str]) -> str:
+    """The dbt selection of an incremental build: everything downstream of a raw table whose
+    fingerprint changed, and ALWAYS."""
+    changed = sorted(t for t in current if previous.get(t) != current[t])
+    return " ".join([*(f"source:core.{t}+" for t in changed), ALWAYS])
+
+
+def _built_sources(target: Path) -> dict[str, str]:
+    path = target / BUILT_SOURCES
+    if not path.exists():
+        return {}
+    built: dict[str, str] = json.loads(path.read_text())
+    return built
+
+
 def _built_project(target: Path) -> str | None:
     path = target / BUILT_PROJECT
     return path.read_text().strip() if path.exists() else None
@@ -139,12 +186,23 @@ def build_warehouse(
     full build; raise on any failure."""
     target, _ = dbt_paths(settings)
     fingerprint = project_fingerprint(project_dir)
-    if select is None and _built_project(target) != fingerprint:
+    whole = select is None
+    if whole and _built_project(target) != fingerprint:
         full_refresh = True  # a new or changed project: no row built by other SQL may stay
+    sources: dict[str, str] = {}
+    if whole:
+        try:
+            sources = raw_fingerprints(settings)
+        except duckdb.Error:
+            sources = {}  # no raw tables yet: dbt says what is missing
+        if not full_refresh and sources:
+            select = changed_selection(_built_sources(target), sources)
     run_results = target / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read an earlier build's outcome
-    if full_refresh and select is None:
-        (target / BUILT_PROJECT).unlink(missing_ok=True)
+    if whole:  # written again only once this build has succeeded
+        (target / BUILT_SOURCES).unlink(missing_ok=True)
+        if full_refresh:
+            (target / BUILT_PROJECT).unlink(missing_ok=True)
     completed = subprocess.run(  # noqa: S603 - our own dbt, fixed arguments
         dbt_command(
             settings,
@@ -165,8 +223,10 @@ def build_warehouse(
             raise WarehouseBuildFailed(f"dbt build failed in {names} ({details})")
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
         raise WarehouseBuildFailed(f"dbt build failed before running any node:\n{tail}")
-    if full_refresh and select is None:
+    if whole and full_refresh:
         (target / BUILT_PROJECT).write_text(fingerprint + "\n")
+    if whole and sources:
+        (target / BUILT_SOURCES).write_text(json.dumps(sources, indent=1, sort_keys=True) + "\n")
     return BuildResult(
         nodes=len(results),
         passed=sum(1 for r in results if r.get("status") in ("success", "pass")),

@@ -224,3 +224,21 @@ true
     )
 {%- endif -%}
 {%- endmacro %}
+
+{#- After `name as`: a CTE that is a plain read of a table, to be inlined where it is used, not
+    copied whole into a temporary result (DuckDB materializes a CTE read more than once, which
+    for a million-row table costs more than the rest of an incremental build of the model). -#}
+{% macro inlined() -%}
+    {{ return(adapter.dispatch('inlined')()) }}
+{%- endmacro %}
+
+{% macro default__inlined() -%}
+{%- endmacro %}
+
+{% macro duckdb__inlined() -%}
+not materialized
+{%- endmacro %}
+
+{% macro postgres__inlined() -%}
+not materialized
+{%- endmacro %}

@@ -15,7 +15,7 @@
     post_hook="{{ record_incremental_state(is_producer=true, fingerprints='select state_key, watermark from (' ~ clinic_first_days() ~ ') as first_days') }}",
     meta={'change_log': {'row_id': 'appointment_id', 'clinic_id': 'clinic_id', 'day_1': 'appointment_date', 'day_2': 'booked_date'}},
 ) }}
-with appointments as (
+with appointments as {{ inlined() }} (
     select * from {{ ref('stg_core__appointments') }}
 ),
 {%- if is_incremental() %}

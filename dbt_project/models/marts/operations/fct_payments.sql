@@ -42,7 +42,7 @@ refunded as (
     group by payment_id
 ),
 
-appointments as (
+appointments as {{ inlined() }} (
     select appointment_id, provider_id from {{ ref('stg_core__appointments') }}
 )
 

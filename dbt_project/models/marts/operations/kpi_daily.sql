@@ -63,7 +63,7 @@ affected_days as (
 ),
 {%- endif %}
 
-appointments as (
+appointments as {{ inlined() }} (
     select * from {{ ref('fct_appointments') }}
 ),
 
@@ -100,7 +100,7 @@ charges as (
     group by charges.charged_date, charges.clinic_id, appointments.provider_id
 ),
 
-payments as (
+payments as {{ inlined() }} (
     select * from {{ ref('fct_payments') }}
 ),
 
