@@ -238,9 +238,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         loaded, extract_s = timed(
             "full extract_load", lambda: extract_load(settings, full_refresh=True)
         )
-        built, dbt_s = timed(
-            "full dbt build", lambda: build_warehouse(settings, full_refresh=True)
-        )
+        built, dbt_s = timed("full dbt build", lambda: build_warehouse(settings, full_refresh=True))
         changes, _ = timed(
             "day of activity",
             lambda: day_of_activity(
@@ -248,9 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ),
         )
         increment, inc_extract_s = timed("incremental extract_load", lambda: extract_load(settings))
-        incremental, inc_dbt_s = timed(
-            "incremental dbt build", lambda: build_warehouse(settings)
-        )
+        incremental, inc_dbt_s = timed("incremental dbt build", lambda: build_warehouse(settings))
         kpi_first_ms, kpi_ms = kpi_timings(settings.warehouse_path, today=today)
         warehouse_mb = settings.warehouse_path.stat().st_size / 1e6
     finally:

@@ -50,7 +50,14 @@ BUILT_SOURCES = "built_sources.json"
 #: fingerprinted by key and stamp; the others (small, or patients, whose age band moves without
 #: a new stamp) by their whole rows
 STAMPED_TABLES = frozenset(
-    {"appointments", "appointment_procedures", "appointment_events", "charges", "payments", "refunds"}
+    {
+        "appointments",
+        "appointment_procedures",
+        "appointment_events",
+        "charges",
+        "payments",
+        "refunds",
+    }
 )
 #: always rebuilt on an incremental build: reads the no-show scores the pipeline writes
 #: outside dbt (not a dbt source), and what is built from it
@@ -131,7 +138,9 @@ def raw_fingerprints(settings: Settings) -> dict[str, str]:
     """A fingerprint of each raw table's content (row count and an order-free hash)."""
     parts = []
     for name in EXTRACTED_TABLES:
-        hashed = f"hash(t.{raw_table(name).key}, t.updated_at)" if name in STAMPED_TABLES else "hash(t)"
+        hashed = (
+            f"hash(t.{raw_table(name).key}, t.updated_at)" if name in STAMPED_TABLES else "hash(t)"
+        )
         parts.append(
             f"SELECT '{name}', count(*) || ':' || coalesce(bit_xor({hashed}), 0) "  # noqa: S608
             f'FROM raw."{name}" AS t'

@@ -78,8 +78,16 @@ def test_an_incremental_build_after_every_kind_of_change_equals_a_full_rebuild(
     assert result.nodes == result.passed
     after = warehouse_content(built.warehouse_path)
     changed = {name for name in after if after[name] != before[name]}
-    for mart in ("fct_appointments", "fct_payments", "kpi_daily", "kpi_chair_daily",
-                 "ml_no_show_features", "ml_daily_demand", "ar_ageing", "dim_patients"):
+    for mart in (
+        "fct_appointments",
+        "fct_payments",
+        "kpi_daily",
+        "kpi_chair_daily",
+        "ml_no_show_features",
+        "ml_daily_demand",
+        "ar_ageing",
+        "dim_patients",
+    ):
         assert f"marts.{mart}" in changed  # the day's changes reached every mart
     assert_same_tables(after, rebuilt_in_full(built, tmp_path / "full"))
 
