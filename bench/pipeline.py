@@ -7,12 +7,14 @@ Builds under DENTOPS_DATA_DIR (a fresh temporary folder, removed afterwards, whe
 practice history of about `--appointments` appointments from `simulator.run.simulate` (a small
 pilot decides how many clinics, as in bench/simulate.py), then times
 
-1. the full build: `extract_load` of every table into a new warehouse, then `dbt build`
-   (seeds, models and every test) — the two steps of the nightly flow, called directly, so
-   Prefect's own start-up (about 12-20 s for a new process) is not in the figure;
+1. the full build: `extract_load --full-refresh` of every table into a new warehouse, then
+   `dbt build --full-refresh` (seeds, every model from scratch, every data and unit test) — the
+   two steps of the nightly flow, called directly, so Prefect's own start-up (about 12-20 s for
+   a new process) is not in the figure;
 2. a day of activity through the core's services (check-in, complete, pay, confirm, cancel,
    book into the freed slots: a few hundred changes), untimed;
-3. the incremental run: `extract_load` of the changes, then `dbt build`;
+3. the incremental run: `extract_load` of the changes, then `dbt build` (incremental models
+   recompute what the changes touch; the data tests of the models it builds);
 4. the KPI query behind `dentops kpi` (`pipelines.kpi.period_kpis`, in-process, a quarter):
    the first call and the median of five.
 

@@ -41,8 +41,15 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-charges as (
-    select charges.*
+charges as {{ inlined() }} (
+    select
+        charges.charge_id,
+        charges.clinic_id,
+        charges.patient_key,
+        charges.currency,
+        charges.charged_at,
+        charges.charged_date,
+        charges.amount_cents
     from {{ ref('stg_core__charges') }} as charges
     cross join as_of
     where charges.charged_date <= as_of.as_of_date
