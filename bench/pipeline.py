@@ -7,14 +7,20 @@ Builds under DENTOPS_DATA_DIR (a fresh temporary folder, removed afterwards, whe
 practice history of about `--appointments` appointments from `simulator.run.simulate` (a small
 pilot decides how many clinics, as in bench/simulate.py), then times
 
-1. the full build: `extract_load` of every table into a new warehouse, then `dbt build`
-   (seeds, models and every test) — the two steps of the nightly flow, called directly, so
-   Prefect's own start-up (about 12-20 s for a new process) is not in the figure;
+1. the full build: `extract_load --full-refresh` of every table into a new warehouse, then
+   `dbt build --full-refresh` (seeds, every model from scratch, every data and unit test) — the
+   two steps of the nightly flow, called directly, so Prefect's own start-up (about 12-20 s for
+   a new process) is not in the figure;
 2. a day of activity through the core's services (check-in, complete, pay, confirm, cancel,
    book into the freed slots: a few hundred changes), untimed;
-3. the incremental run: `extract_load` of the changes, then `dbt build`;
+3. the incremental run: `extract_load` of the changes, then `dbt build` (incremental models
+   recompute what the changes touch; the data tests of the models it builds);
 4. the KPI query behind `dentops kpi` (`pipelines.kpi.period_kpis`, in-process, a quarter):
    the first call and the median of five.
+
+`--practice DIR` reuses a practice simulated earlier (DIR's `dentops.db` and `keys.json`, e.g.
+the folder bench/dashboard.py builds, copied into the data folder, never changed in DIR) instead
+of simulating one; its size then comes from its core, and `--appointments` only names it.
 
 Progress goes to stderr; the last line on stdout is one JSON object.
 """
@@ -169,6 +175,22 @@ def day_of_activity(settings: Settings, *, today: date, timezone: str, size: int
     return changes
 
 
+def reuse_practice(source: Path, settings: Settings) -> dict[str, Any]:
+    """Copy a simulated practice's core and keys into the data folder (a consistent copy of the
+    SQLite file, through its backup API); its size from the core."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "keys.json", settings.data_dir / "keys.json")
+    target = settings.database_url.removeprefix("sqlite:///")
+    log(f"copying the practice in {source}")
+    with sqlite3.connect(source / "dentops.db") as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    (appointments,), (clinics,) = (
+        _rows(settings, "SELECT count(*) FROM appointments")[0],
+        _rows(settings, "SELECT count(*) FROM clinics")[0],
+    )
+    return {"appointments": appointments, "clinics": clinics}
+
+
 def kpi_timings(warehouse: Path, *, today: date) -> tuple[float, float]:
     first_day = today - timedelta(days=90)
 
@@ -189,6 +211,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--activity", type=int, default=200, help="visits completed that day")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--today", default="2026-06-30")
+    parser.add_argument(
+        "--practice", type=Path, help="reuse this simulated practice (copied) instead of simulating"
+    )
     args = parser.parse_args(argv)
     today = date.fromisoformat(args.today)
 
@@ -206,10 +231,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = Settings(data_dir=folder)
     load_before = os.getloadavg()
     try:
-        log(f"simulating {clinics} clinics")
-        summary, simulate_s = timed("simulate", lambda: simulate(params, settings))
-        loaded, extract_s = timed("full extract_load", lambda: extract_load(settings))
-        built, dbt_s = timed("full dbt build", lambda: build_warehouse(settings))
+        if args.practice:
+            summary, simulate_s = reuse_practice(args.practice, settings), 0.0
+            clinics = summary["clinics"]
+        else:
+            log(f"simulating {clinics} clinics")
+            summary, simulate_s = timed("simulate", lambda: simulate(params, settings))
+        loaded, extract_s = timed(
+            "full extract_load", lambda: extract_load(settings, full_refresh=True)
+        )
+        built, dbt_s = timed("full dbt build", lambda: build_warehouse(settings, full_refresh=True))
         changes, _ = timed(
             "day of activity",
             lambda: day_of_activity(
@@ -217,7 +248,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ),
         )
         increment, inc_extract_s = timed("incremental extract_load", lambda: extract_load(settings))
-        _, inc_dbt_s = timed("incremental dbt build", lambda: build_warehouse(settings))
+        incremental, inc_dbt_s = timed("incremental dbt build", lambda: build_warehouse(settings))
         kpi_first_ms, kpi_ms = kpi_timings(settings.warehouse_path, today=today)
         warehouse_mb = settings.warehouse_path.stat().st_size / 1e6
     finally:
@@ -238,6 +269,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "changes": changes,
         "incremental_rows": increment.rows,
         "dbt_nodes": built.nodes,
+        "incremental_dbt_nodes": incremental.nodes,
         "warehouse_mb": round(warehouse_mb, 1),
         "simulate_s": round(simulate_s, 2),
         "clinics": clinics,

@@ -7,12 +7,15 @@ killed at any point leaves every table either as before or fully loaded with its
 the next run picks up where it stopped and ends with the same warehouse.
 
 `full_refresh` rebuilds every raw table from scratch in one transaction: the warehouse keeps the
-old raw data until the new data is committed.
+old raw data until the new data is committed. The next table is read from the core (Python:
+driver rows into Arrow) while the current one is inserted into DuckDB (which lets go of the GIL),
+so the two overlap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -121,14 +124,17 @@ def _merge(
     *,
     watermark: datetime,
     loaded_at: datetime,
+    fresh: bool = False,
 ) -> None:
-    """Replace the stored versions of the changed rows, then record the new watermark."""
+    """Replace the stored versions of the changed rows (none in a `fresh` table), then record
+    the new watermark."""
     con.register("changed_rows", changed)
     try:
-        con.execute(
-            f'DELETE FROM {RAW}."{spec.name}" WHERE "{spec.key}" IN '  # noqa: S608 - our names
-            f'(SELECT "{spec.key}" FROM changed_rows)'
-        )
+        if not fresh:
+            con.execute(
+                f'DELETE FROM {RAW}."{spec.name}" WHERE "{spec.key}" IN '  # noqa: S608 - our names
+                f'(SELECT "{spec.key}" FROM changed_rows)'
+            )
         con.execute(f'INSERT INTO {RAW}."{spec.name}" SELECT * FROM changed_rows')  # noqa: S608
     finally:
         con.unregister("changed_rows")
@@ -172,6 +178,21 @@ def _load_table(
     return TableLoad(name, changed.num_rows, watermark, full)
 
 
+def _read_ahead(extraction: Extraction, tables: tuple[str, ...]) -> Iterator[tuple[str, pa.Table]]:
+    """Every row of each table, in order; the next table is read in a background thread while
+    the caller loads the current one (one reader at a time: the snapshot's connection is never
+    used by two threads at once)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract") as reader:
+        pending = [reader.submit(extraction.changed_rows, name, since=None) for name in tables[:1]]
+        for index, name in enumerate(tables):
+            rows = pending.pop().result()
+            if index + 1 < len(tables):
+                pending.append(
+                    reader.submit(extraction.changed_rows, tables[index + 1], since=None)
+                )
+            yield name, rows
+
+
 def _refresh_all(
     con: duckdb.DuckDBPyConnection,
     extraction: Extraction,
@@ -185,13 +206,12 @@ def _refresh_all(
     try:
         progress("*", "begin")
         con.execute(f"DELETE FROM {WATERMARKS}")  # noqa: S608 - our names
-        for name in tables:
+        for name, changed in _read_ahead(extraction, tables):
             spec = raw_table(name)
             con.execute(f'DROP TABLE IF EXISTS {RAW}."{spec.name}"')
             con.execute(_create_sql(spec))
-            changed = extraction.changed_rows(name, since=None)
             watermark = extraction.horizon_naive
-            _merge(con, spec, changed, watermark=watermark, loaded_at=loaded_at)
+            _merge(con, spec, changed, watermark=watermark, loaded_at=loaded_at, fresh=True)
             progress(name, "merged")
             loads.append(TableLoad(name, changed.num_rows, watermark, True))
         con.commit()

@@ -43,18 +43,30 @@ def extract_load(full_refresh: bool = False) -> dict[str, Any]:
 
 
 @task(name="dbt_build", cache_policy=NONE)
-def dbt_build(select: str | None = None) -> dict[str, Any]:
+def dbt_build(select: str | None = None, full_refresh: bool = False) -> dict[str, Any]:
     """`dbt build` of dbt_project/ on the warehouse (only `select`, a dbt selection, when
-    given); a failing test fails the task with the test's name."""
-    result = transform.build_warehouse(Settings(), select=select)
-    get_run_logger().info("dbt build: %d nodes passed of %d", result.passed, result.nodes)
-    return {"nodes": result.nodes, "passed": result.passed, "warned": result.warned}
+    given), incremental unless `full_refresh`; a failing test fails the task with the test's
+    name."""
+    result = transform.build_warehouse(Settings(), select=select, full_refresh=full_refresh)
+    get_run_logger().info(
+        "dbt build: %d nodes passed of %d (full refresh: %s)",
+        result.passed,
+        result.nodes,
+        result.full_refresh,
+    )
+    return {
+        "nodes": result.nodes,
+        "passed": result.passed,
+        "warned": result.warned,
+        "full_refresh": result.full_refresh,
+    }
 
 
 @flow(name="build_warehouse", log_prints=False)
-def build_warehouse(select: str | None = None) -> dict[str, Any]:
-    """staging -> intermediate -> marts, with every dbt test (or the `select`ed part)."""
-    return dbt_build(select)
+def build_warehouse(select: str | None = None, full_refresh: bool = False) -> dict[str, Any]:
+    """staging -> intermediate -> marts, with every dbt test (or the `select`ed part);
+    incremental models rebuilt in full with `full_refresh`."""
+    return dbt_build(select, full_refresh)
 
 
 def _skipped(error: Exception) -> dict[str, Any]:
@@ -150,7 +162,7 @@ def nightly(full_refresh: bool = False, analytics: bool = True) -> dict[str, Any
     optimizer steps (`run_analytics`)."""
     result: dict[str, Any] = {
         "extract_load": extract_load(full_refresh=full_refresh),
-        "build_warehouse": build_warehouse(),
+        "build_warehouse": build_warehouse(full_refresh=full_refresh),
     }
     if analytics:
         result.update(run_analytics())

@@ -5,10 +5,22 @@ A subprocess, not dbtRunner: dbt-duckdb keeps the DuckDB file open in the proces
 pipeline lives. dbt's target and log folders sit beside the warehouse file, so builds of
 different warehouses (tests, benchmarks) never share them. The outcome is read from dbt's
 `run_results.json`: a failed test or model fails the build with its name in the message.
+
+Incremental builds (dbt_project/README.md): the big models are dbt incremental models, so a
+build recomputes only what the loads since the last build touched. A full refresh
+(`full_refresh=True`, e.g. after `extract_load --full-refresh`) rebuilds every model; so does the
+first build after any change to the dbt project (its files' fingerprint differs from the one
+recorded by the last successful full build), since rows built by other SQL would otherwise stay.
+The dbt unit tests (fixed inputs, they test the SQL, not the data) run with every full build;
+incremental builds of an unchanged project leave them out. An incremental build also leaves out
+the models (and their tests) downstream of no raw table that changed since the last successful
+build (a fingerprint of each raw table, kept beside the project's): their inputs are the same,
+so are they.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -17,12 +29,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from core_app.config import Settings
+from core_app.service_layer.extract import EXTRACTED_TABLES, raw_table
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 #: telemetry off for dbt, whatever the caller's environment says
 OFFLINE = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 FAILED = ("error", "fail", "runtime error")
+#: the fingerprint of the dbt project covers the files dbt reads (not its output, not the docs)
+PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
+NOT_PROJECT = {"target", "logs", "dbt_packages", "scripts"}
+#: the file (in dbt's target folder) holding the fingerprint of the last successful full build
+BUILT_PROJECT = "built_project.sha256"
+#: the file (in dbt's target folder) holding the raw tables' fingerprints of the last successful
+#: build of the whole project
+BUILT_SOURCES = "built_sources.json"
+#: raw tables whose rows change only with their `updated_at` (the core stamps every change):
+#: fingerprinted by key and stamp; the others (small, or patients, whose age band moves without
+#: a new stamp) by their whole rows
+STAMPED_TABLES = frozenset(
+    {
+        "appointments",
+        "appointment_procedures",
+        "appointment_events",
+        "charges",
+        "payments",
+        "refunds",
+    }
+)
+#: always rebuilt on an incremental build: reads the no-show scores the pipeline writes
+#: outside dbt (not a dbt source), and what is built from it
+ALWAYS = "ml_no_show_outcomes+"
 
 
 class WarehouseBuildFailed(Exception):
@@ -36,6 +75,7 @@ class BuildResult:
     warned: list[str]
     seconds: float
     target_path: str
+    full_refresh: bool = False
 
 
 def dbt_paths(settings: Settings) -> tuple[Path, Path]:
@@ -83,17 +123,100 @@ def read_results(target: Path) -> list[dict[str, Any]]:
     return results
 
 
+def project_fingerprint(project_dir: Path = DBT_PROJECT) -> str:
+    """SHA-256 over the dbt project's files that dbt reads (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if path.suffix not in PROJECT_SUFFIXES or NOT_PROJECT & set(relative.parts):
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def raw_fingerprints(settings: Settings) -> dict[str, str]:
+    """A fingerprint of each raw table's content (row count and an order-free hash)."""
+    parts = []
+    for name in EXTRACTED_TABLES:
+        hashed = (
+            f"hash(t.{raw_table(name).key}, t.updated_at)" if name in STAMPED_TABLES else "hash(t)"
+        )
+        parts.append(
+            f"SELECT '{name}', count(*) || ':' || coalesce(bit_xor({hashed}), 0) "  # noqa: S608
+            f'FROM raw."{name}" AS t'
+        )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.execute(" UNION ALL ".join(parts)).fetchall()
+    return {str(name): str(value) for name, value in rows}
+
+
+def changed_selection(previous: dict[str, str], current: dict[str, str]) -> str:
+    """The dbt selection of an incremental build: everything downstream of a raw table whose
+    fingerprint changed, and ALWAYS."""
+    changed = sorted(t for t in current if previous.get(t) != current[t])
+    return " ".join([*(f"source:core.{t}+" for t in changed), ALWAYS])
+
+
+def _built_sources(target: Path) -> dict[str, str]:
+    path = target / BUILT_SOURCES
+    if not path.exists():
+        return {}
+    built: dict[str, str] = json.loads(path.read_text())
+    return built
+
+
+def _built_project(target: Path) -> str | None:
+    path = target / BUILT_PROJECT
+    return path.read_text().strip() if path.exists() else None
+
+
+def build_arguments(*, select: str | None, full_refresh: bool) -> list[str]:
+    """`dbt build`'s arguments: every node (or `select`); the unit tests only in a full build.
+    The file log at info level (one line per node: dbt's debug log is tens of thousands of
+    lines a build)."""
+    return [
+        "build",
+        *(["--select", select] if select else []),
+        *(["--full-refresh"] if full_refresh else ["--exclude", "resource_type:unit_test"]),
+        "--log-level-file",
+        "info",
+    ]
+
+
 def build_warehouse(
-    settings: Settings, *, select: str | None = None, project_dir: Path = DBT_PROJECT
+    settings: Settings,
+    *,
+    select: str | None = None,
+    full_refresh: bool = False,
+    project_dir: Path = DBT_PROJECT,
 ) -> BuildResult:
     """Run `dbt build` (seeds, models, tests; only `select`, a dbt selection, when given) on
-    the warehouse; raise on any failure."""
+    the warehouse, incrementally unless `full_refresh` or the project changed since the last
+    full build; raise on any failure."""
     target, _ = dbt_paths(settings)
+    fingerprint = project_fingerprint(project_dir)
+    whole = select is None
+    if whole and _built_project(target) != fingerprint:
+        full_refresh = True  # a new or changed project: no row built by other SQL may stay
+    sources: dict[str, str] = {}
+    if whole:
+        try:
+            sources = raw_fingerprints(settings)
+        except duckdb.Error:
+            sources = {}  # no raw tables yet: dbt says what is missing
+        if not full_refresh and sources:
+            select = changed_selection(_built_sources(target), sources)
     run_results = target / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read an earlier build's outcome
+    if whole:  # written again only once this build has succeeded
+        (target / BUILT_SOURCES).unlink(missing_ok=True)
+        if full_refresh:
+            (target / BUILT_PROJECT).unlink(missing_ok=True)
     completed = subprocess.run(  # noqa: S603 - our own dbt, fixed arguments
         dbt_command(
-            settings, "build", *(["--select", select] if select else []), project_dir=project_dir
+            settings,
+            *build_arguments(select=select, full_refresh=full_refresh),
+            project_dir=project_dir,
         ),
         env=dbt_environment(settings),
         capture_output=True,
@@ -109,10 +232,15 @@ def build_warehouse(
             raise WarehouseBuildFailed(f"dbt build failed in {names} ({details})")
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
         raise WarehouseBuildFailed(f"dbt build failed before running any node:\n{tail}")
+    if whole and full_refresh:
+        (target / BUILT_PROJECT).write_text(fingerprint + "\n")
+    if whole and sources:
+        (target / BUILT_SOURCES).write_text(json.dumps(sources, indent=1, sort_keys=True) + "\n")
     return BuildResult(
         nodes=len(results),
         passed=sum(1 for r in results if r.get("status") in ("success", "pass")),
         warned=[_node_name(r) for r in results if r.get("status") == "warn"],
         seconds=round(sum(float(r.get("execution_time") or 0) for r in results), 2),
         target_path=str(target),
+        full_refresh=full_refresh,
     )

@@ -162,7 +162,11 @@ def _read_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, isolation_level="REPEATABLE READ", pool_size=1)
-    engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s})
+    # used by one thread at a time, not always the one that opened it (extract_load reads the
+    # next table in a background thread while it loads the current one)
+    engine = create_engine(
+        url, connect_args={"timeout": settings.sqlite_busy_timeout_s, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -21,9 +21,13 @@ def test_a_failing_dbt_test_fails_the_flow_with_its_name(
     reference: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
 ):
     practice = copy_practice(reference.practice, tmp_path)
-    with duckdb.connect(str(practice.warehouse_path)) as con:  # one appointment twice in raw
-        con.execute(
+    with duckdb.connect(str(practice.warehouse_path)) as con:  # one appointment twice in raw,
+        con.execute(  # both copies loaded since the last (incremental) build
             "INSERT INTO raw.appointments SELECT * FROM raw.appointments "
+            "WHERE appointment_id = (SELECT min(appointment_id) FROM raw.appointments)"
+        )
+        con.execute(
+            "UPDATE raw.appointments SET updated_at = now()::timestamp "
             "WHERE appointment_id = (SELECT min(appointment_id) FROM raw.appointments)"
         )
     monkeypatch.setenv("DENTOPS_DATA_DIR", str(practice.data_dir))

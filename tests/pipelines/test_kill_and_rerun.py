@@ -41,8 +41,8 @@ def rerun(practice: Warehouse) -> None:
     build_warehouse(practice.settings, select=CONTENT_ONLY)
 
 
-def kill_build_midway(practice: Warehouse, folder: Path) -> None:
-    """Start the build step, SIGKILL it (and its dbt) once dbt has finished ten nodes."""
+def kill_build_midway(practice: Warehouse, folder: Path, *, nodes: int = 10) -> None:
+    """Start the build step, SIGKILL it (and its dbt) once dbt has finished `nodes` nodes."""
     _, logs = dbt_paths(practice.settings)
     log = logs / "dbt.log"
     log.unlink(missing_ok=True)
@@ -61,7 +61,7 @@ def kill_build_midway(practice: Warehouse, folder: Path) -> None:
         try:
             while True:  # poll dbt's progress
                 done = len(finished.findall(log.read_text())) if log.exists() else 0
-                if done >= 10:
+                if done >= nodes:
                     break
                 assert build.poll() is None, "the build ended before it could be killed"
                 assert time.monotonic() < deadline, "dbt made no progress"

@@ -1,5 +1,7 @@
 """The content of a warehouse, for comparing two runs: every row of every raw and mart table,
-sorted (bookkeeping times excluded)."""
+sorted. Bookkeeping is left out: the tables whose name starts with `_` (raw._watermarks, and
+the incremental builds' intermediate._incremental_state and intermediate._changes), which hold
+load times and watermarks that differ from run to run."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def table_content(path: Path, schemas: tuple[str, ...]) -> dict[str, list[tuple[
     with duckdb.connect(str(path), read_only=True) as con:
         names = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN (SELECT unnest(?)) AND table_name <> '_watermarks' "
+            "WHERE table_schema IN (SELECT unnest(?)) AND table_name NOT LIKE '\\_%' ESCAPE '\\' "
             "ORDER BY 1, 2",
             [list(schemas)],
         ).fetchall()

@@ -1,7 +1,20 @@
 {#- One row per appointment that has procedure lines: its procedures summed up. The primary
     category is the category of the line with the highest fee (lowest line id on a tie). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='appointment_id',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 with lines as (
     select * from {{ ref('stg_core__appointment_procedures') }}
+    {%- if is_incremental() %}
+    -- every line of the appointments with a line loaded since the last build
+    where appointment_id in (
+        select appointment_id from {{ ref('stg_core__appointment_procedures') }}
+        where updated_at >= {{ changed_since('appointment_procedures') }}
+    )
+    {%- endif %}
 ),
 
 ranked as (

@@ -4,8 +4,38 @@
     the cut-off (completed_at, no_show_at, cancelled_at); the balance is charges less payments
     plus refunds dated strictly before it. No appointment sees its own outcome or anything
     recorded at or after its cut-off: each cut-off is a marker row placed before every event of
-    the same instant, and running sums are read at the marker. -#}
-with appointments as (
+    the same instant, and running sums are read at the marker.
+    Incremental: a patient's rows depend on all of that patient's appointments, charges, payments
+    and refunds (a change to one appointment changes the counts of the patient's later ones), so
+    an incremental build recomputes every row of each patient with anything loaded since. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='appointment_id',
+    pre_hook="{{ log_reset_unless_incremental() }}",
+    post_hook="{{ record_incremental_state(is_producer=true) }}",
+    meta={'change_log': {'row_id': 'appointment_id', 'clinic_id': 'null'}},
+) }}
+with
+{%- if is_incremental() %}
+affected_patients as (
+    select patient_key from {{ ref('stg_core__appointments') }}
+    where updated_at >= {{ changed_since('appointments') }}
+    union
+    select patient_key from {{ ref('stg_core__charges') }}
+    where updated_at >= {{ changed_since('charges') }}
+    union
+    select patient_key from {{ ref('stg_core__payments') }}
+    where updated_at >= {{ changed_since('payments') }}
+    union
+    select payments.patient_key
+    from {{ ref('stg_core__refunds') }} as refunds
+    inner join {{ ref('stg_core__payments') }} as payments on refunds.payment_id = payments.payment_id
+    where refunds.updated_at >= {{ changed_since('refunds') }}
+),
+{%- endif %}
+
+appointments as (
     select
         appointment_id,
         patient_key,
@@ -17,6 +47,9 @@ with appointments as (
         {{ is_late_cancel('status', 'cancelled_at', 'start_at') }} as is_late_cancel,
         {{ no_show_cut_off('booked_at', 'start_at') }} as cut_off_at
     from {{ ref('stg_core__appointments') }}
+    {%- if is_incremental() %}
+    where patient_key in (select patient_key from affected_patients)
+    {%- endif %}
 ),
 
 patient_events as (
@@ -37,13 +70,22 @@ patient_events as (
     union all
     select patient_key, charged_at, 1, null, 0, 0, 0, 0, amount_cents
     from {{ ref('stg_core__charges') }}
+    {%- if is_incremental() %}
+    where patient_key in (select patient_key from affected_patients)
+    {%- endif %}
     union all
     select patient_key, received_at, 1, null, 0, 0, 0, 0, -amount_cents
     from {{ ref('stg_core__payments') }}
+    {%- if is_incremental() %}
+    where patient_key in (select patient_key from affected_patients)
+    {%- endif %}
     union all
     select payments.patient_key, refunds.refunded_at, 1, null, 0, 0, 0, 0, refunds.amount_cents
     from {{ ref('stg_core__refunds') }} as refunds
     inner join {{ ref('stg_core__payments') }} as payments on refunds.payment_id = payments.payment_id
+    {%- if is_incremental() %}
+    where payments.patient_key in (select patient_key from affected_patients)
+    {%- endif %}
 ),
 
 running as (

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='line_id',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 with source as (
     select * from {{ source('core', 'appointment_procedures') }}
 ),
@@ -17,6 +23,10 @@ renamed as (
         -- timestamps (UTC)
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
+    {%- if is_incremental() %}
+    -- the rows loaded since this model was last built
+    where updated_at >= {{ changed_since('appointment_procedures') }}
+    {%- endif %}
 )
 
 select * from renamed

@@ -1,5 +1,11 @@
 {#- One row per appointment. Times in raw are naive UTC; the clinic-local copies (`_local`) and
     local dates come from the clinic's timezone (utc_to_local, DuckDB-specific macro). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='appointment_id',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 with source as (
     select * from {{ source('core', 'appointments') }}
 ),
@@ -45,6 +51,14 @@ renamed as (
         {{ utc_to_local('source.completed_at', 'clinics.timezone') }} as completed_local
     from source
     inner join clinics on cast(source.clinic_id as {{ dbt.type_bigint() }}) = clinics.clinic_id
+    {%- if is_incremental() %}
+    -- the rows loaded since this model was last built (and a clinic whose timezone changed)
+    where source.updated_at >= {{ changed_since('appointments') }}
+        or source.clinic_id in (
+            select clinic_id from {{ source('core', 'clinics') }}
+            where updated_at >= {{ changed_since('clinics') }}
+        )
+    {%- endif %}
 )
 
 select

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='charge_id',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 with source as (
     select * from {{ source('core', 'charges') }}
 ),
@@ -23,6 +29,14 @@ renamed as (
         cast(source.updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
     inner join clinics on cast(source.clinic_id as {{ dbt.type_bigint() }}) = clinics.clinic_id
+    {%- if is_incremental() %}
+    -- the rows loaded since this model was last built (and a clinic whose timezone changed)
+    where source.updated_at >= {{ changed_since('charges') }}
+        or source.clinic_id in (
+            select clinic_id from {{ source('core', 'clinics') }}
+            where updated_at >= {{ changed_since('clinics') }}
+        )
+    {%- endif %}
 )
 
 select * from renamed

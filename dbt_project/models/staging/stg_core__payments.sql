@@ -1,4 +1,10 @@
 {#- The payment reference (free text typed by staff) is not extracted (raw contract). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='payment_id',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 with source as (
     select * from {{ source('core', 'payments') }}
 ),
@@ -26,6 +32,14 @@ renamed as (
         cast(source.updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
     inner join clinics on cast(source.clinic_id as {{ dbt.type_bigint() }}) = clinics.clinic_id
+    {%- if is_incremental() %}
+    -- the rows loaded since this model was last built (and a clinic whose timezone changed)
+    where source.updated_at >= {{ changed_since('payments') }}
+        or source.clinic_id in (
+            select clinic_id from {{ source('core', 'clinics') }}
+            where updated_at >= {{ changed_since('clinics') }}
+        )
+    {%- endif %}
 )
 
 select * from renamed

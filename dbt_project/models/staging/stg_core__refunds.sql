@@ -1,5 +1,11 @@
 {#- The refund reason (free text typed by staff) is not extracted (raw contract). A refund has no
     clinic of its own: it belongs to its payment's clinic, whose timezone gives the local day. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='refund_id',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 with source as (
     select * from {{ source('core', 'refunds') }}
 ),
@@ -7,6 +13,7 @@ with source as (
 payment_clinics as (
     select
         cast(payments.payment_id as {{ dbt.type_bigint() }}) as payment_id,
+        clinics.clinic_id,
         clinics.timezone
     from {{ source('core', 'payments') }} as payments
     inner join {{ ref('stg_core__clinics') }} as clinics
@@ -27,6 +34,14 @@ renamed as (
         cast(source.updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
     inner join payment_clinics on cast(source.payment_id as {{ dbt.type_bigint() }}) = payment_clinics.payment_id
+    {%- if is_incremental() %}
+    -- the rows loaded since this model was last built (and a clinic whose timezone changed)
+    where source.updated_at >= {{ changed_since('refunds') }}
+        or payment_clinics.clinic_id in (
+            select clinic_id from {{ source('core', 'clinics') }}
+            where updated_at >= {{ changed_since('clinics') }}
+        )
+    {%- endif %}
 )
 
 select * from renamed

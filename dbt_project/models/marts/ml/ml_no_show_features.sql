@@ -3,13 +3,63 @@
     desk can still act: an extra reminder, a confirmation call, an overbook), and for past
     appointments the label. Nothing here is taken from after the cut-off, except the label.
     The patient's age band is the one at extraction (raw keeps no birth date). Reminders are not
-    recorded by the core yet (issue 7), so there is no reminder feature. -#}
-with appointments as (
+    recorded by the core yet (issue 7), so there is no reminder feature.
+    Incremental: the appointments whose row changed in fct_appointments or
+    int_appointments_prior_counted (their change logs), and the appointments of the patients
+    and providers whose attributes differ from the stored ones (an age band moves on a
+    birthday without the patient's row changing in the core); everything when a producer was
+    rebuilt in full or a clinic changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='appointment_id',
+    post_hook="{{ record_incremental_state(producers=['fct_appointments', 'int_appointments_prior_counted']) }}",
+) }}
+{%- set recompute_all = incremental_reset(['fct_appointments', 'int_appointments_prior_counted'], ref('stg_core__clinics')) %}
+{%- set partial = is_incremental() and not recompute_all %}
+with
+{%- if partial %}
+changed_patients as (
+    select patient_key from (
+        select patient_key, age_band, sex, distance_km, has_insurance, contact_preference
+        from {{ ref('stg_core__patients') }}
+        except
+        select distinct patient_key, age_band, sex, distance_km, has_insurance, contact_preference
+        from {{ this }}
+    ) as patient_changes
+),
+
+changed_providers as (
+    select provider_id from (
+        select provider_id, provider_kind from {{ ref('stg_core__providers') }}
+        except
+        select distinct provider_id, provider_kind from {{ this }}
+    ) as provider_changes
+),
+
+affected_appointments as (
+    select row_id as appointment_id from {{ changes_from('fct_appointments') }} as changes
+    union
+    select row_id from {{ changes_from('int_appointments_prior_counted') }} as changes
+    union
+    select appointment_id from {{ ref('fct_appointments') }}
+    where patient_key in (select patient_key from changed_patients)
+        or provider_id in (select provider_id from changed_providers)
+),
+{%- endif %}
+
+appointments as (
     select * from {{ ref('fct_appointments') }}
+    {%- if partial %}
+    where appointment_id in (select appointment_id from affected_appointments)
+    {%- endif %}
 ),
 
 prior as (
     select * from {{ ref('int_appointments_prior_counted') }}
+    {%- if partial %}
+    where appointment_id in (select appointment_id from affected_appointments)
+    {%- endif %}
 ),
 
 patients as (

@@ -3,16 +3,57 @@
     `as_of_date` var). The core's rule (core_app.domain.billing.compute_ageing): the patient's
     net payments (payments less refunds) settle the oldest charges first; what stays open is
     bucketed by days since the charge (as-of day minus the charge's clinic-local day):
-    0-30, 31-60, 61-90, over 90. A surplus of payments is the patient's credit. -#}
-with as_of as (
+    0-30, 31-60, 61-90, over 90. A surplus of payments is the patient's credit.
+    Incremental by patient: the patients with a charge, payment or refund loaded since the last
+    build; everything when the as-of day moved (every age changes) or a clinic changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key=['clinic_id', 'patient_key'],
+    post_hook="{{ record_incremental_state() }}",
+) }}
+{%- set recompute_all = incremental_reset([], ref('stg_core__clinics')) %}
+{%- if is_incremental() and execute and not recompute_all %}
+    {%- set moved -%}
+        select (select max(as_of_date) from {{ ref('int_as_of_date') }})
+            is distinct from (select max(as_of_date) from {{ this }})
+    {%- endset -%}
+    {%- set recompute_all = run_query(moved).columns[0].values()[0] %}
+{%- endif %}
+{%- set partial = is_incremental() and not recompute_all %}
+with
+{%- if partial %}
+affected_patients as (
+    select clinic_id, patient_key from {{ ref('stg_core__charges') }}
+    where updated_at >= {{ changed_since('charges') }}
+    union
+    select clinic_id, patient_key from {{ ref('stg_core__payments') }}
+    where updated_at >= {{ changed_since('payments') }}
+    union
+    select payments.clinic_id, payments.patient_key
+    from {{ ref('stg_core__refunds') }} as refunds
+    inner join {{ ref('stg_core__payments') }} as payments on refunds.payment_id = payments.payment_id
+    where refunds.updated_at >= {{ changed_since('refunds') }}
+),
+{%- endif %}
+
+as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-charges as (
-    select charges.*
+charges as {{ inlined() }} (
+    select
+        charges.charge_id,
+        charges.clinic_id,
+        charges.patient_key,
+        charges.currency,
+        charges.charged_at,
+        charges.charged_date,
+        charges.amount_cents
     from {{ ref('stg_core__charges') }} as charges
     cross join as_of
     where charges.charged_date <= as_of.as_of_date
+    {{- patient_in_scope(partial, 'charges') }}
 ),
 
 paid as (
@@ -24,6 +65,7 @@ paid as (
     from {{ ref('stg_core__payments') }} as payments
     cross join as_of
     where payments.received_date <= as_of.as_of_date
+    {{- patient_in_scope(partial, 'payments') }}
     group by payments.clinic_id, payments.patient_key, payments.currency
 ),
 
@@ -37,6 +79,7 @@ refunded as (
     inner join {{ ref('stg_core__payments') }} as payments on refunds.payment_id = payments.payment_id
     cross join as_of
     where refunds.refunded_date <= as_of.as_of_date
+    {{- patient_in_scope(partial, 'payments') }}
     group by payments.clinic_id, payments.patient_key, payments.currency
 ),
 
@@ -117,8 +160,9 @@ charged as (
     select clinic_id, patient_key, currency, sum(amount_cents) as charged_cents
     from charges
     group by clinic_id, patient_key, currency
-)
+),
 
+ageing as (
 select
     as_of.as_of_date,
     credit.clinic_id,
@@ -147,3 +191,6 @@ left join buckets
     on credit.clinic_id = buckets.clinic_id
     and credit.patient_key = buckets.patient_key
     and credit.currency = buckets.currency
+)
+
+{{ rows_with_markers('ageing', replaced_keys(partial, 'affected_patients', ['clinic_id', 'patient_key'])) }}

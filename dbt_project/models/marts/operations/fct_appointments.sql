@@ -1,16 +1,78 @@
-{#- One row per appointment (every status; nothing is ever deleted in the core). -#}
-with appointments as (
+-- depends_on: {{ ref('stg_core__appointment_procedures') }}
+{#- One row per appointment (every status; nothing is ever deleted in the core).
+    Incremental: a row depends on its appointment, its procedure lines and charges, the
+    patient's other appointments (first visit, hygiene reappointment), the patient's
+    registration and the clinic's first recorded day, and the appointment it overbooks. An
+    incremental build recomputes every appointment of each patient with an appointment, line,
+    charge or patient row loaded since the last build (all the clinic's patients when the clinic
+    changed or its first day moved), and the overbooks of the appointments loaded; the rows whose
+    content changed are logged (old and new day) for the marts built from this one. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key='appointment_id',
+    pre_hook="{{ log_reset_unless_incremental() }}",
+    post_hook="{{ record_incremental_state(is_producer=true, fingerprints='select state_key, watermark from (' ~ clinic_first_days() ~ ') as first_days') }}",
+    meta={'change_log': {'row_id': 'appointment_id', 'clinic_id': 'clinic_id', 'day_1': 'appointment_date', 'day_2': 'booked_date'}},
+) }}
+with appointments as {{ inlined() }} (
     select * from {{ ref('stg_core__appointments') }}
 ),
+{%- if is_incremental() %}
+
+changed_appointments as (
+    select appointment_id from appointments
+    where updated_at >= {{ changed_since('appointments') }}
+),
+
+changed_clinics as (
+    select clinic_id from {{ ref('stg_core__clinics') }}
+    where updated_at >= {{ changed_since('clinics') }}
+    union
+    {{ clinics_with_moved_first_day() }}
+),
+
+affected_patients as (
+    select patient_key from appointments
+    where updated_at >= {{ changed_since('appointments') }}
+    union
+    select appointments.patient_key
+    from {{ ref('stg_core__appointment_procedures') }} as lines
+    inner join appointments on lines.appointment_id = appointments.appointment_id
+    where lines.updated_at >= {{ changed_since('appointment_procedures') }}
+    union
+    select patient_key from {{ ref('stg_core__charges') }}
+    where updated_at >= {{ changed_since('charges') }}
+    union
+    select patient_key from {{ ref('stg_core__patients') }}
+    where updated_at >= {{ changed_since('patients') }}
+        or clinic_id in (select clinic_id from changed_clinics)
+),
+
+affected_appointments as (
+    select appointment_id, patient_key from appointments
+    where patient_key in (select patient_key from affected_patients)
+    union
+    -- an overbook's minutes depend on the appointment it overbooks
+    select appointment_id, patient_key from appointments
+    where overbook_of_appointment_id in (select appointment_id from changed_appointments)
+),
+
+scope_patients as (
+    select distinct patient_key from affected_appointments
+),
+{%- endif %}
 
 lines as (
     select * from {{ ref('int_appointment_lines_aggregated') }}
+    {{- when_incremental('where appointment_id in (select appointment_id from affected_appointments)') }}
 ),
 
 charged as (
     select appointment_id, sum(amount_cents) as production_cents
     from {{ ref('stg_core__charges') }}
     where appointment_id is not null
+    {{- when_incremental('and appointment_id in (select appointment_id from affected_appointments)') }}
     group by appointment_id
 ),
 
@@ -29,6 +91,7 @@ outcomes as (
     from appointments
     left join appointments as targets
         on appointments.overbook_of_appointment_id = targets.appointment_id
+    {{- when_incremental('where appointments.appointment_id in (select appointment_id from affected_appointments)') }}
 ),
 
 history_start as (
@@ -47,6 +110,7 @@ registered as (
     from {{ ref('stg_core__patients') }} as patients
     inner join {{ ref('stg_core__clinics') }} as clinics on patients.clinic_id = clinics.clinic_id
     inner join history_start on patients.clinic_id = history_start.clinic_id
+    {{- when_incremental('where patients.patient_key in (select patient_key from scope_patients)') }}
 ),
 
 completed_rank as (
@@ -55,6 +119,7 @@ completed_rank as (
         row_number() over (partition by patient_key order by start_at, appointment_id) as visit_number
     from appointments
     where status = 'completed'
+    {{- when_incremental('and patient_key in (select patient_key from scope_patients)') }}
 ),
 
 hygiene as (
@@ -66,8 +131,10 @@ hygiene as (
         appointments.booked_date,
         appointments.completed_local
     from appointments
-    inner join lines on appointments.appointment_id = lines.appointment_id
+    inner join {{ ref('int_appointment_lines_aggregated') }} as lines
+        on appointments.appointment_id = lines.appointment_id
     where lines.has_hygiene
+    {{- when_incremental('and appointments.patient_key in (select patient_key from scope_patients)') }}
 ),
 
 reappointed as (

@@ -6,8 +6,64 @@
     Attribution: appointment counts and minutes to the appointment's day and provider;
     production to the charge's day (the visit's completion) and the appointment's provider;
     payments to the day received and refunds to the day refunded, both to the provider of the
-    appointment the payment was recorded against. -#}
-with appointments as (
+    appointment the payment was recorded against.
+    Incremental by clinic-day: the days of the appointments whose row changed in
+    fct_appointments (their old and their new day, from its change log), of the charges loaded
+    since and of the charges of those appointments (their provider may have changed), of the
+    payments whose row changed in fct_payments and of their refunds and the refunds loaded since,
+    and the days whose available minutes changed; each such clinic-day is recomputed whole
+    (a day left without any row is deleted). Everything when a producer was rebuilt in full or a
+    clinic changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_keys',
+    unique_key=['clinic_id', 'date_day'],
+    post_hook="{{ record_incremental_state(producers=['fct_appointments', 'fct_payments']) }}",
+) }}
+{%- set recompute_all = incremental_reset(['fct_appointments', 'fct_payments'], ref('stg_core__clinics')) %}
+{%- set partial = is_incremental() and not recompute_all %}
+with
+{%- if partial %}
+appointment_changes as (
+    select row_id, clinic_id, day_1 from {{ changes_from('fct_appointments') }} as changes
+),
+
+payment_changes as (
+    select row_id, clinic_id, day_1 from {{ changes_from('fct_payments') }} as changes
+),
+
+affected_days as (
+    select clinic_id, day_1 as date_day from appointment_changes
+    union
+    select clinic_id, charged_date from {{ ref('stg_core__charges') }}
+    where updated_at >= {{ changed_since('charges') }}
+        or appointment_id in (select row_id from appointment_changes)
+    union
+    select clinic_id, day_1 from payment_changes
+    union
+    select payments.clinic_id, refunds.refunded_date
+    from {{ ref('stg_core__refunds') }} as refunds
+    inner join {{ ref('fct_payments') }} as payments on refunds.payment_id = payments.payment_id
+    where refunds.updated_at >= {{ changed_since('refunds') }}
+        or refunds.payment_id in (select row_id from payment_changes)
+    union
+    select clinic_id, date_day from (
+        (select clinic_id, date_day, provider_id, available_minutes
+         from {{ ref('int_provider_days_available') }}
+         except
+         select clinic_id, date_day, provider_id, available_minutes from {{ this }}
+         where available_minutes <> 0)
+        union all
+        (select clinic_id, date_day, provider_id, available_minutes from {{ this }}
+         where available_minutes <> 0
+         except
+         select clinic_id, date_day, provider_id, available_minutes
+         from {{ ref('int_provider_days_available') }})
+    ) as availability_changes
+),
+{%- endif %}
+
+appointments as {{ inlined() }} (
     select * from {{ ref('fct_appointments') }}
 ),
 
@@ -28,6 +84,7 @@ appointment_days as (
         sum(case when is_completed and has_hygiene then 1 else 0 end) as hygiene_patients_seen,
         sum(case when is_completed and is_hygiene_reappointed then 1 else 0 end) as hygiene_patients_reappointed
     from appointments
+    where {{ in_affected_days(partial, 'appointments.clinic_id', 'appointments.appointment_date') }}
     group by appointment_date, clinic_id, provider_id
 ),
 
@@ -39,10 +96,11 @@ charges as (
         sum(charges.amount_cents) as production_cents
     from {{ ref('stg_core__charges') }} as charges
     left join appointments on charges.appointment_id = appointments.appointment_id
+    where {{ in_affected_days(partial, 'charges.clinic_id', 'charges.charged_date') }}
     group by charges.charged_date, charges.clinic_id, appointments.provider_id
 ),
 
-payments as (
+payments as {{ inlined() }} (
     select * from {{ ref('fct_payments') }}
 ),
 
@@ -54,6 +112,7 @@ payment_days as (
         sum(amount_cents) as payments_cents,
         sum(case when payment_method = 'insurance' then amount_cents else 0 end) as insurance_payments_cents
     from payments
+    where {{ in_affected_days(partial, 'payments.clinic_id', 'payments.received_date') }}
     group by received_date, clinic_id, provider_id
 ),
 
@@ -65,12 +124,14 @@ refund_days as (
         sum(refunds.amount_cents) as refunds_cents
     from {{ ref('stg_core__refunds') }} as refunds
     inner join payments on refunds.payment_id = payments.payment_id
+    where {{ in_affected_days(partial, 'payments.clinic_id', 'refunds.refunded_date') }}
     group by refunds.refunded_date, payments.clinic_id, payments.provider_id
 ),
 
 available_days as (
     select date_day, clinic_id, provider_id, available_minutes
-    from {{ ref('int_provider_days_available') }}
+    from {{ ref('int_provider_days_available') }} as available
+    where {{ in_affected_days(partial, 'available.clinic_id', 'available.date_day') }}
 ),
 
 components as (
@@ -126,8 +187,9 @@ summed as (
         sum(realised_minutes) as realised_minutes
     from components
     group by date_day, clinic_id, provider_id
-)
+),
 
+daily as (
 select
     summed.date_day,
     summed.clinic_id,
@@ -156,3 +218,6 @@ select
     summed.available_minutes / 60.0 as available_hours
 from summed
 inner join {{ ref('stg_core__clinics') }} as clinics on summed.clinic_id = clinics.clinic_id
+)
+
+{{ rows_with_markers('daily', replaced_keys(partial, 'affected_days', ['clinic_id', 'date_day'])) }}
