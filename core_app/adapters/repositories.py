@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, lazyload
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
 from core_app.adapters.db import plain_rows
-from core_app.domain.appointment import ACTIVE_STATUSES, Appointment
+from core_app.domain.appointment import ACTIVE_STATUSES, MAX_APPOINTMENT, Appointment
 from core_app.domain.audit import GENESIS, AuditEntry, seal
 from core_app.domain.billing import Charge, Payment
 from core_app.domain.idempotency import IdempotencyRecord
@@ -150,6 +150,7 @@ class AppointmentRepository(Repository[Appointment]):
             .where(
                 t.status.in_(ACTIVE_STATUSES),
                 t.start_at < end_at,
+                t.start_at > start_at - MAX_APPOINTMENT,  # lets the index bound both ends
                 t.end_at > start_at,
                 or_(
                     t.provider_id == provider_id, t.chair_id == chair_id, t.patient_id == patient_id
@@ -172,7 +173,12 @@ class AppointmentRepository(Repository[Appointment]):
         t = orm.appointments.c
         query = (
             select(Appointment)
-            .where(t.clinic_id == clinic_id, t.start_at < end_at, t.end_at > start_at)
+            .where(
+                t.clinic_id == clinic_id,
+                t.start_at < end_at,
+                t.start_at > start_at - MAX_APPOINTMENT,
+                t.end_at > start_at,
+            )
             .order_by(t.start_at, t.chair_id)
         )
         return self.session.scalars(query).all()

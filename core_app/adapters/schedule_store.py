@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, bindparam, select
 
 from core_app.adapters import orm
 from core_app.adapters.db import engine_cache, plain_rows
+from core_app.domain.appointment import MAX_APPOINTMENT
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ _A = orm.appointments.c
 _WINDOW = _schedule(
     (_A.clinic_id == bindparam("clinic_id"))
     & (_A.start_at < bindparam("end_at", type_=_A.start_at.type))
+    # no appointment lasts longer than MAX_APPOINTMENT (a core rule on every path in), so only
+    # those starting at most that long before the window can overlap it: the (clinic, start)
+    # index then reads the window, not the clinic's whole past
+    & (_A.start_at > bindparam("earliest_start", type_=_A.start_at.type))
     & (_A.end_at > bindparam("start_at", type_=_A.end_at.type))
 )
 _ONE = _schedule(_A.appointment_id == bindparam("appointment_id"))
@@ -100,7 +105,12 @@ def in_window(
     connection: Connection, *, clinic_id: int, start_at: datetime, end_at: datetime
 ) -> list[StoredScheduleRow]:
     """A clinic's appointments overlapping [start_at, end_at), by start and chair."""
-    values = {"clinic_id": clinic_id, "start_at": start_at, "end_at": end_at}
+    values = {
+        "clinic_id": clinic_id,
+        "start_at": start_at,
+        "end_at": end_at,
+        "earliest_start": start_at - MAX_APPOINTMENT,
+    }
     return _rows(connection, _WINDOW, values)
 
 

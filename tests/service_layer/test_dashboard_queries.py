@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from core_app.domain.exceptions import PermissionDenied
+from core_app.domain.appointment import MAX_APPOINTMENT
+from core_app.domain.exceptions import PermissionDenied, SlotUnavailable, ValidationError
 from core_app.domain.hours import parse_weekly_hours
 from core_app.domain.practice import ProviderKind
 from core_app.domain.staff import Role
 from core_app.service_layer import appointments, practice_queries, queries
 from core_app.service_layer import practice as setup
-from tests.conftest import Practice
+from tests.conftest import Practice, local
 from tests.service_layer.helpers import add_staff, audit_entries, book
 
 
@@ -103,3 +106,34 @@ def test_clinic_names_label_only_that_clinics_providers_and_chairs(practice: Pra
     assert chairs == dict(zip(practice.chair_ids, ["Op 1", "Op 2", "Op 3"], strict=True))
     with pytest.raises(PermissionDenied):
         practice_queries.clinic_names(practice.app.uow(), desk, clinic_id=other)
+
+
+def test_an_appointment_of_the_longest_length_is_seen_by_windows_it_reaches_into(
+    practice: Practice,
+):
+    """Window reads bound the start from below by the longest appointment there can be
+    (MAX_APPOINTMENT): one exactly that long must still overlap a window that begins a minute
+    before it ends, in the schedule and in the booking rules."""
+    long_one = book(practice, 1, "08:00", end_at=local(1, "08:00") + MAX_APPOINTMENT)
+    with pytest.raises(ValidationError, match="longer than 8 hours"):
+        too_long = MAX_APPOINTMENT + timedelta(minutes=1)
+        book(practice, 2, "08:00", end_at=local(2, "08:00") + too_long)
+
+    rows = queries.clinic_schedule(
+        practice.app.uow(),
+        practice.admin,
+        clinic_id=practice.clinic_id,
+        start_at=local(1, "15:59"),
+        end_at=local(1, "16:30"),
+    )
+    assert [r.appointment_id for r in rows] == [long_one]
+    after = queries.clinic_schedule(
+        practice.app.uow(),
+        practice.admin,
+        clinic_id=practice.clinic_id,
+        start_at=local(1, "16:00"),
+        end_at=local(1, "16:30"),
+    )
+    assert after == []
+    with pytest.raises(SlotUnavailable, match=str(long_one)):
+        book(practice, 1, "15:00", patient=1, provider_id=practice.dentist2_id)
