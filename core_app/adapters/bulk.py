@@ -19,6 +19,7 @@ from itertools import chain, pairwise
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
@@ -34,6 +35,8 @@ REBUILD_MIN_ROWS = 20_000
 #: caller and the writing thread), within the connection's bound-variable limit
 ROWS_PER_STATEMENT = 1000
 SQLITE_MAX_VARIABLES = 999  # the limit of old SQLite versions, when the driver cannot tell
+#: dangling references named when `check_references` fails
+REFERENCES_NAMED = 5
 
 
 class Writer:
@@ -54,7 +57,12 @@ class Writer:
         self.now = self.at(int(time.time()))
         self._cache_size: int | None = None
         self._max_variables = SQLITE_MAX_VARIABLES
-        if self.sqlite:  # a bulk load's pages (table, indexes, parents) in memory: see finish()
+        self._written: list[str] = []  # tables inserted into, in order
+        #: SQLite without per-row foreign-key checks (see `check_references`)
+        self.references_deferred = False
+        if self.sqlite:
+            enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            self.references_deferred = not enforced  # a bulk load's pages (table, indexes, parents) in memory: see finish()
             self._cache_size = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
             connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             driver = connection.connection.driver_connection
@@ -111,6 +119,27 @@ class Writer:
                 self.connection.exec_driver_sql(f"PRAGMA cache_size = {self._cache_size}")
                 self._cache_size = None
 
+    def check_references(self) -> None:
+        """When the connection's transaction runs without SQLite's per-row foreign-key checks
+        (`core_app.adapters.db.references_checked_by_the_load`): `PRAGMA foreign_key_check` on
+        every table this writer inserted into, raising `IntegrityError` (the load rolls back)
+        for any row whose parent does not exist. Otherwise SQLite checked each row already.
+        Call after the last insert and before the commit."""
+        self.wait()
+        if not self.references_deferred:
+            return
+        for name in dict.fromkeys(self._written):
+            pragma = f'PRAGMA foreign_key_check("{name}")'
+            dangling = self.connection.exec_driver_sql(pragma).fetchmany(REFERENCES_NAMED)
+            if dangling:
+                named = "; ".join(
+                    f"{table} row {rowid} -> {parent} (constraint {key})"
+                    for table, rowid, parent, key in plain_rows(dangling)
+                )
+                raise IntegrityError(
+                    pragma, None, sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {named}")
+                )
+
     def at(self, epoch: int | None) -> Any:
         """A UTC timestamp as the column type would bind it."""
         if epoch is None:
@@ -166,6 +195,7 @@ class Writer:
             batch = [(*row, now) for row in rows]
         if not batch:
             return 0
+        self._written.append(table.name)
         if self.sqlite:
             self._run(lambda: self._insert_sqlite(table, columns, quoted, batch))
         else:

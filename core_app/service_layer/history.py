@@ -17,7 +17,7 @@ from sqlalchemy import Table, func, select
 
 from core_app.adapters import orm
 from core_app.adapters.bulk import Writer, active_appointments_between
-from core_app.adapters.db import plain_rows
+from core_app.adapters.db import plain_rows, references_checked_by_the_load
 from core_app.domain import history as rules
 from core_app.domain.appointment import BookingSource
 from core_app.domain.exceptions import DomainError, ValidationError
@@ -347,6 +347,7 @@ def load_history(
                 if problems:
                     raise HistoryRefused(problems)
                 report = _write(writer, patients, visits, payments, ctx, source)
+                writer.check_references()
             finally:
                 writer.finish()
         for kind, ids in (
@@ -364,9 +365,12 @@ def load_history(
                 )
         return report
 
-    return run_use_case(
-        uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
-    )
+    # on an exclusive SQLite engine, the writer checks every reference once, table by table,
+    # instead of SQLite per inserted row (`Writer.check_references`)
+    with references_checked_by_the_load():
+        return run_use_case(
+            uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
+        )
 
 
 def _write(

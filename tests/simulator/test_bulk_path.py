@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from core_app.adapters import bulk, orm
+from core_app.adapters.db import make_engine, references_checked_by_the_load
 from core_app.domain.history import HistoricVisit, check_overlaps
 from core_app.service_layer.history import (
     HistoryRefused,
@@ -151,3 +152,31 @@ def test_rebuilt_indexes_and_multi_row_inserts_keep_a_load_all_or_nothing(
             ]
         assert {"ix_appointments_provider_id_start_at", "ix_appointments_source_ref"} <= indexes
         assert refs == [f"ref-{h}" for h in range(8, 13)]
+
+
+def test_a_load_without_per_row_reference_checks_checks_every_table_before_it_commits(
+    practice: Practice,
+) -> None:
+    app = practice.app
+    if app.backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL checks every reference as it inserts")
+    app.engine.dispose()  # an exclusive engine needs the database to itself
+    engine = make_engine(app.engine.url.render_as_string(hide_password=False), exclusive=True)
+    try:
+        with (
+            references_checked_by_the_load(),
+            pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"),
+            engine.connect() as connection,
+            connection.begin(),
+        ):
+            writer = bulk.Writer(connection)
+            assert writer.references_deferred
+            events = ["appointment_id", "event_type", "occurred_at"]
+            writer.insert(orm.appointment_events, events, [(987_654, "booked", writer.at(0))])
+            writer.check_references()  # no appointment 987654: the transaction rolls back
+        with engine.connect() as connection, connection.begin():
+            assert not bulk.Writer(connection).references_deferred  # outside: SQLite checks rows
+            stored = connection.exec_driver_sql("SELECT count(*) FROM appointment_events")
+            assert stored.scalar() == 0
+    finally:
+        engine.dispose()
