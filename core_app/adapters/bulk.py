@@ -62,7 +62,8 @@ class Writer:
         self.references_deferred = False
         if self.sqlite:
             enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
-            self.references_deferred = not enforced  # a bulk load's pages (table, indexes, parents) in memory: see finish()
+            self.references_deferred = not enforced
+            # a bulk load's pages (table, indexes, parents) in memory: see finish()
             self._cache_size = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
             connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             driver = connection.connection.driver_connection
