@@ -122,12 +122,13 @@ def simulate(
 ) -> dict[str, Any]:
     began = time.perf_counter()
     generated_password, admin_created = prepare_database(settings, admin_username, admin_password)
-    # the database is new and ours alone until the load is done (prepare_database refuses one
-    # holding appointments): written through a rollback journal, each page once
-    app = bootstrap.connect(settings, exclusive=True)
+    # Clinics, providers and chairs go through the services on the shared engine (write-ahead
+    # log): a few hundred small transactions whose commits need no sync of the file. The
+    # history then goes in alone (exclusive: a rollback journal, each page written once).
+    shared = bootstrap.connect(settings)
     try:
         try:
-            admin = users.actor_for(app.uow(), admin_username)
+            admin = users.actor_for(shared.uow(), admin_username)
         except DomainError as error:
             raise ValidationError(
                 f"the database has staff users but no usable {admin_username!r}: give "
@@ -136,9 +137,16 @@ def simulate(
         t0 = time.perf_counter()
         with gc_paused():
             world = generate(params)
-            progress(f"generated {len(world.appointments)} appointments")
-            t1 = time.perf_counter()
-            setup = set_up_practice(app, admin, world)
+        progress(f"generated {len(world.appointments)} appointments")
+        t1 = time.perf_counter()
+        setup = set_up_practice(shared, admin, world)
+    finally:
+        shared.close()
+    # the database is new and ours alone until the load is done (prepare_database refuses one
+    # holding appointments): written through a rollback journal, each page once
+    app = bootstrap.connect(settings, exclusive=True)
+    try:
+        with gc_paused():
             stored = loader.store(
                 app,
                 admin,

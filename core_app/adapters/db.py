@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,6 +32,27 @@ _RETRYABLE_SQLSTATES = {
 }
 
 
+#: set around a bulk load (`references_checked_by_the_load`): on an exclusive SQLite engine its
+#: transactions then begin with the per-row foreign-key checks off
+_bulk_references: ContextVar[bool] = ContextVar("bulk_references", default=False)
+
+
+@contextmanager
+def references_checked_by_the_load() -> Iterator[None]:
+    """Transactions begun inside this block on an exclusive SQLite engine (see `make_engine`)
+    run with `PRAGMA foreign_keys=OFF`: SQLite then skips a parent lookup per foreign key per
+    inserted row, and only there does `INSERT` take no extra work for references. The load
+    that asks for it takes over the check: `core_app.adapters.bulk.Writer.check_references`
+    runs `PRAGMA foreign_key_check` on every table it wrote before the transaction commits,
+    and a dangling reference fails the load (it rolls back) as the per-row check would have.
+    Elsewhere (shared engines, PostgreSQL) nothing changes."""
+    token = _bulk_references.set(True)
+    try:
+        yield
+    finally:
+        _bulk_references.reset(token)
+
+
 def make_engine(url: str, *, busy_timeout_s: float = 60.0, exclusive: bool = False) -> Engine:
     """An engine for the operational database.
 
@@ -39,7 +62,9 @@ def make_engine(url: str, *, busy_timeout_s: float = 60.0, exclusive: bool = Fal
     file, instead of twice (into the log, then copied by the checkpoint); commits stay atomic
     (the journal keeps the pages a transaction overwrites). Switching needs every other
     connection closed, so it fails ("database is locked") while anyone else has the database
-    open. The next ordinary connection switches the database back to the write-ahead log."""
+    open. The next ordinary connection switches the database back to the write-ahead log.
+    A bulk load on an exclusive engine may defer the foreign-key checks to the end of its
+    transaction (`references_checked_by_the_load`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout_s, exclusive)
@@ -74,6 +99,9 @@ def _sqlite_engine(url: str, busy_timeout_s: float, exclusive: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if exclusive:  # a no-op inside a transaction: set before each one begins
+            deferred = _bulk_references.get()
+            connection.exec_driver_sql(f"PRAGMA foreign_keys={'OFF' if deferred else 'ON'}")
         connection.exec_driver_sql("BEGIN" if is_read_only(connection) else "BEGIN IMMEDIATE")
 
     return engine

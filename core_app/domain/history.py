@@ -107,6 +107,16 @@ _ALLOWED_TIMES: dict[str, frozenset[str]] = {
 }
 
 
+def needed_times(status: str) -> frozenset[str]:
+    """The times (confirmed, checked_in, ...) a visit with this status must have."""
+    return _NEEDED_TIMES.get(status, frozenset())
+
+
+def allowed_times(status: str) -> frozenset[str]:
+    """The times a visit with this status may have."""
+    return _ALLOWED_TIMES.get(status, _ALWAYS_ALLOWED)
+
+
 def check_visit(index: int, visit: HistoricVisit) -> list[str]:
     """The reasons one visit is impossible on its own (empty when it is fine)."""
     v = visit
@@ -132,8 +142,8 @@ def check_visit(index: int, visit: HistoricVisit) -> list[str]:
         ("no_show", v.no_show_epoch),
         ("cancelled", v.cancelled_epoch),
     )
-    needed = _NEEDED_TIMES.get(v.status, frozenset())
-    allowed = _ALLOWED_TIMES.get(v.status, _ALWAYS_ALLOWED)
+    needed = needed_times(v.status)
+    allowed = allowed_times(v.status)
     for name, value in times:
         if value is None:
             if name in needed:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Table, func, select
 
 from core_app.adapters import orm
 from core_app.adapters.bulk import Writer, active_appointments_between
-from core_app.adapters.db import plain_rows
+from core_app.adapters.db import plain_rows, references_checked_by_the_load
 from core_app.domain import history as rules
 from core_app.domain.appointment import BookingSource
 from core_app.domain.exceptions import DomainError, ValidationError
@@ -161,7 +162,10 @@ def _check_visits(
 ) -> list[Problem]:
     problems: list[Problem] = []
     settings: dict[tuple[int, int, int, tuple[str, ...]], tuple[list[str], list[str]]] = {}
-    for index, v in enumerate(visits):
+    # The same rules with arrays first: only when they find something does every visit go
+    # through `check_visit` and `_visit_reasons`, to name each problem.
+    fine = _visits_fine(visits, patients, ctx)
+    for index, v in enumerate(() if fine else visits):
         key = (v.clinic_id, v.provider_id, v.chair_id, v.procedure_codes)
         setting = settings.get(key)
         if setting is None:
@@ -185,6 +189,109 @@ def _check_visits(
         if not _free_of_overlaps(visits, keys, existing):
             problems += rules.check_overlaps(visits, keys, existing)
     return problems
+
+
+#: epochs beyond this are not exact in float64: such loads take the record-by-record check
+_EXACT_FLOAT = 2.0**53
+
+
+def _columns(records: Sequence[Any]) -> Callable[..., list[list[Any]]]:
+    """`column("a", "b")` -> the records' values of fields a and b, as lists."""
+
+    def column(*names: str) -> list[list[Any]]:
+        return [list(map(attrgetter(name), records)) for name in names]
+
+    return column
+
+
+def _visits_fine(
+    visits: Sequence[HistoricVisit], patients: Sequence[HistoricPatient], ctx: _Context
+) -> bool:
+    """True only when neither `rules.check_visit` nor `_visit_reasons` (with its setting's
+    reasons) has anything to say about any visit: the same rules, column by column. Anything
+    unusual (fees given, values of unexpected types, unknown statuses) answers False, and the
+    caller checks record by record as before, which names every problem."""
+    import numpy as np  # imported here: only bulk loads need it
+
+    n = len(visits)
+    if n == 0:
+        return True
+    column = _columns(visits)
+    clinic, provider, chair, codes = column(
+        "clinic_id", "provider_id", "chair_id", "procedure_codes"
+    )
+    start_c, end_c, booked_c, status_c = column(
+        "start_epoch", "end_epoch", "booked_epoch", "status"
+    )
+    patient, new_patient, fees, reason = column(
+        "patient_id", "new_patient", "fees_cents", "cancel_reason"
+    )
+    times_c = column(
+        "confirmed_epoch", "checked_in_epoch", "completed_epoch", "no_show_epoch", "cancelled_epoch"
+    )
+    try:
+        if fees.count(None) != n or not set(status_c) <= rules.STATUSES:
+            return False
+        whole = {int, type(None)}  # not bool, float, str or numpy scalars: those go one by one
+        if any(not set(map(type, c)) <= whole for c in (start_c, end_c, booked_c, *times_c)):
+            return False
+        # None -> NaN; whole seconds are exact in float64 below 2**53
+        start, end, booked = (np.array(c, dtype=np.float64) for c in (start_c, end_c, booked_c))
+        times = [np.array(c, dtype=np.float64) for c in times_c]
+        for epochs in (start, end, booked, *times):
+            known = epochs[~np.isnan(epochs)]
+            if len(known) and np.abs(known).max() >= _EXACT_FLOAT:
+                return False
+        if np.isnan(start).any() or np.isnan(end).any() or np.isnan(booked).any():
+            return False
+        if np.any(end <= start) or np.any(booked > start):
+            return False
+        status = np.array(status_c)
+        has_patient = np.array(patient, dtype=object) != None  # noqa: E711 - elementwise
+        has_new = np.array(new_patient, dtype=object) != None  # noqa: E711 - elementwise
+        if np.any(has_patient == has_new):
+            return False
+        distinct_codes = set(codes)
+        if any(not c for c in distinct_codes):
+            return False
+        names = ("confirmed", "checked_in", "completed", "no_show", "cancelled")
+        by_status = {s: status == s for s in rules.STATUSES}
+        for name, value in zip(names, times, strict=True):
+            present = ~np.isnan(value)
+            needs = [m for s, m in by_status.items() if name in rules.needed_times(s)]
+            allows = [m for s, m in by_status.items() if name in rules.allowed_times(s)]
+            needed = np.logical_or.reduce(needs) if needs else np.zeros(n, dtype=np.bool_)
+            allowed = np.logical_or.reduce(allows) if allows else np.zeros(n, dtype=np.bool_)
+            if np.any(needed & ~present) or np.any(present & ~allowed):
+                return False
+            if np.any(present & (value < booked)):
+                return False
+        confirmed, _checked_in, completed, no_show, cancelled = times
+        if np.any(confirmed >= start) or np.any(no_show < start) or np.any(completed < start):
+            return False  # (NaN compares False: only times that are there count)
+        if np.any(cancelled >= start):
+            return False
+        gone = by_status["cancelled"]
+        if gone.any() and not all(
+            (r or "").strip() for r in set(np.array(reason, dtype=object)[gone].tolist())
+        ):
+            return False
+        # the setting (clinic, provider, chair, procedures) and the patient's clinic
+        for key in set(zip(clinic, provider, chair, codes, strict=True)):
+            head, tail = _setting_reasons(
+                HistoricVisit(key[0], key[1], key[2], 0, 0, 0, "booked", key[3]), ctx
+            )
+            if head or tail:
+                return False
+        for pid, cid in set(zip(patient, clinic, strict=True)):
+            if pid is not None and ctx.patient_clinic.get(pid) != cid:
+                return False
+        for new, cid in set(zip(new_patient, clinic, strict=True)):
+            if new is not None and (not 0 <= new < len(patients) or patients[new].clinic_id != cid):
+                return False
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def _free_of_overlaps(
@@ -347,6 +454,7 @@ def load_history(
                 if problems:
                     raise HistoryRefused(problems)
                 report = _write(writer, patients, visits, payments, ctx, source)
+                writer.check_references()
             finally:
                 writer.finish()
         for kind, ids in (
@@ -364,9 +472,12 @@ def load_history(
                 )
         return report
 
-    return run_use_case(
-        uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
-    )
+    # on an exclusive SQLite engine, the writer checks every reference once, table by table,
+    # instead of SQLite per inserted row (`Writer.check_references`)
+    with references_checked_by_the_load():
+        return run_use_case(
+            uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
+        )
 
 
 def _write(

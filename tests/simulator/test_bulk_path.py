@@ -11,10 +11,16 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from core_app.adapters import bulk, orm
-from core_app.domain.history import HistoricVisit, check_overlaps
+from core_app.adapters.db import make_engine, references_checked_by_the_load
+from core_app.domain.history import HistoricPatient, HistoricVisit, check_overlaps, check_visit
+from core_app.domain.practice import Procedure, ProcedureCategory, ProviderKind
 from core_app.service_layer.history import (
     HistoryRefused,
+    _Context,
     _free_of_overlaps,
+    _setting_reasons,
+    _visit_reasons,
+    _visits_fine,
     load_history,
     stored_counts,
 )
@@ -151,3 +157,95 @@ def test_rebuilt_indexes_and_multi_row_inserts_keep_a_load_all_or_nothing(
             ]
         assert {"ix_appointments_provider_id_start_at", "ix_appointments_source_ref"} <= indexes
         assert refs == [f"ref-{h}" for h in range(8, 13)]
+
+
+def test_a_load_without_per_row_reference_checks_checks_every_table_before_it_commits(
+    practice: Practice,
+) -> None:
+    app = practice.app
+    if app.backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL checks every reference as it inserts")
+    app.engine.dispose()  # an exclusive engine needs the database to itself
+    engine = make_engine(app.engine.url.render_as_string(hide_password=False), exclusive=True)
+    try:
+        with (
+            references_checked_by_the_load(),
+            pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"),
+            engine.connect() as connection,
+            connection.begin(),
+        ):
+            writer = bulk.Writer(connection)
+            assert writer.references_deferred
+            events = ["appointment_id", "event_type", "occurred_at"]
+            writer.insert(orm.appointment_events, events, [(987_654, "booked", writer.at(0))])
+            writer.check_references()  # no appointment 987654: the transaction rolls back
+        with engine.connect() as connection, connection.begin():
+            assert not bulk.Writer(connection).references_deferred  # outside: SQLite checks rows
+            stored = connection.exec_driver_sql("SELECT count(*) FROM appointment_events")
+            assert stored.scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def faulty_visits(rng: random.Random, n: int) -> list[HistoricVisit]:
+    """Visits with now and then one thing wrong (or odd) of the kinds `check_visit` and the
+    setting checks look at."""
+    statuses = ["completed", "no_show", "cancelled", "booked", "confirmed", "checked_in"]
+    visits = []
+    for _ in range(n):
+        status = rng.choice(statuses)
+        start = 100_000 + rng.randrange(0, 400) * 60
+        times = {
+            "confirmed_epoch": start - 3600 if rng.random() < 0.5 else None,
+            "checked_in_epoch": start if status in ("completed", "checked_in") else None,
+            "completed_epoch": start + 1800 if status == "completed" else None,
+            "no_show_epoch": start + 900 if status == "no_show" else None,
+            "cancelled_epoch": start - 7200 if status == "cancelled" else None,
+        }
+        fields: dict[str, object] = {
+            "clinic_id": 1,
+            "provider_id": 1,
+            "chair_id": 1,
+            "start_epoch": start,
+            "end_epoch": start + 1800,
+            "booked_epoch": start - 86_400,
+            "status": status,
+            "procedure_codes": ("D0120",),
+            "patient_id": 1,
+            "cancel_reason": "illness" if status == "cancelled" else None,
+            **times,
+        }
+        if rng.random() < 0.15:
+            name = rng.choice([*fields, "new_patient", "fees_cents"])
+            fields[name] = rng.choice(
+                [None, -5, 0, start - 10, start, start + 10, start + 5000, 2**60, True, 1.5, "x",
+                 "", " ", "cancelled", "lost", (), ("D9999",), ("D0120", "D0120"), (5,), 2, 0]
+            )  # fmt: skip
+        visits.append(HistoricVisit(**fields))  # type: ignore[arg-type]
+    return visits
+
+
+EXAM = Procedure(1, "D0120", "exam", ProcedureCategory.DIAGNOSTIC, 15, 5000, False, 1)
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_array_visit_check_agrees_with_the_record_by_record_rules(seed: int) -> None:
+    rng = random.Random(seed)
+    visits = faulty_visits(rng, rng.randrange(0, 6))
+    patients = [HistoricPatient(1, "A", "B", "1980-01-01", 0), HistoricPatient(2, "C", "D", "x", 0)]
+    ctx = _Context(
+        currency={1: "USD", 2: "USD"},
+        provider_kind={1: ProviderKind.DENTIST, 2: ProviderKind.HYGIENIST},
+        provider_clinics={1: {1}, 2: {1}},
+        chair_clinic={1: 1, 2: 2},
+        catalog={(1, "D0120"): EXAM},
+        patient_clinic={1: 1, 2: 2},
+    )
+    try:
+        expected: bool | None = not any(
+            check_visit(i, v) + _visit_reasons(v, patients, ctx, _setting_reasons(v, ctx))
+            for i, v in enumerate(visits)
+        )
+    except (TypeError, AttributeError):
+        expected = None  # the record-by-record check fails on such values: the fast one defers
+    assert _visits_fine(visits, patients, ctx) is bool(expected)
