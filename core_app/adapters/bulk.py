@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,12 +35,6 @@ REBUILD_MIN_ROWS = 20_000
 #: caller and the writing thread), within the connection's bound-variable limit
 ROWS_PER_STATEMENT = 1000
 SQLITE_MAX_VARIABLES = 999  # the limit of old SQLite versions, when the driver cannot tell
-#: the interpreter's switch interval while the writer thread works (seconds; Python's default
-#: is 5 ms). The thread releases the GIL while SQLite executes a statement and needs it back to
-#: bind the next one; with the default it waits up to 5 ms each time while the caller runs
-#: Python, and the statements took two to three times as long as on their own (a 600 000-row
-#: insert against a busy caller: 2.5-3.7 s instead of 1.0-1.4 s; with 0.5-1 ms: 1.5-2.2 s).
-SWITCH_INTERVAL_S = 0.0005
 #: dangling references named when `check_references` fails
 REFERENCES_NAMED = 5
 
@@ -82,7 +75,6 @@ class Writer:
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._switch_interval: float | None = None  # the interpreter's, while the worker runs
 
     def _run(self, job: Callable[[], None]) -> None:
         """Run `job` now, or queue it for the worker thread (see the class)."""
@@ -90,8 +82,6 @@ class Writer:
             job()
             return
         if self._worker is None:
-            self._switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
             self._worker = threading.Thread(target=self._work, name="bulk-writer", daemon=True)
             self._worker.start()
         self._jobs.put(job)
@@ -126,9 +116,6 @@ class Writer:
                 self._jobs.put(None)
                 self._worker.join()
                 self._worker = None
-            if self._switch_interval is not None:
-                sys.setswitchinterval(self._switch_interval)
-                self._switch_interval = None
             if self._cache_size is not None:
                 self.connection.exec_driver_sql(f"PRAGMA cache_size = {self._cache_size}")
                 self._cache_size = None
