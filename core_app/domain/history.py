@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from core_app.domain.appointment import AppointmentStatus
+from core_app.domain.appointment import MAX_APPOINTMENT, AppointmentStatus
 from core_app.domain.billing import PaymentMethod
 
 ACTIVE = frozenset(
@@ -117,6 +117,10 @@ def allowed_times(status: str) -> frozenset[str]:
     return _ALLOWED_TIMES.get(status, _ALWAYS_ALLOWED)
 
 
+#: the longest a visit can last (the booking rule's MAX_APPOINTMENT), in epoch seconds
+LONGEST_SECONDS = int(MAX_APPOINTMENT.total_seconds())
+
+
 def check_visit(index: int, visit: HistoricVisit) -> list[str]:
     """The reasons one visit is impossible on its own (empty when it is fine)."""
     v = visit
@@ -125,6 +129,8 @@ def check_visit(index: int, visit: HistoricVisit) -> list[str]:
         reasons.append(f"status {v.status!r} is not one of {', '.join(sorted(STATUSES))}")
     if v.end_epoch <= v.start_epoch:
         reasons.append("it ends before it starts")
+    elif v.end_epoch - v.start_epoch > LONGEST_SECONDS:
+        reasons.append("it lasts longer than 8 hours (the longest an appointment can be)")
     if v.booked_epoch > v.start_epoch:
         reasons.append("it was booked after it started")
     if (v.patient_id is None) == (v.new_patient is None):

@@ -246,6 +246,8 @@ def _visits_fine(
             return False
         if np.any(end <= start) or np.any(booked > start):
             return False
+        if np.any(end - start > rules.LONGEST_SECONDS):
+            return False
         status = np.array(status_c)
         has_patient = np.array(patient, dtype=object) != None  # noqa: E711 - elementwise
         has_new = np.array(new_patient, dtype=object) != None  # noqa: E711 - elementwise

@@ -218,7 +218,8 @@ def faulty_visits(rng: random.Random, n: int) -> list[HistoricVisit]:
         if rng.random() < 0.15:
             name = rng.choice([*fields, "new_patient", "fees_cents"])
             fields[name] = rng.choice(
-                [None, -5, 0, start - 10, start, start + 10, start + 5000, 2**60, True, 1.5, "x",
+                [None, -5, 0, start - 10, start, start + 10, start + 5000, start + 8 * 3600,
+                 start + 8 * 3600 + 1, 2**60, True, 1.5, "x",
                  "", " ", "cancelled", "lost", (), ("D9999",), ("D0120", "D0120"), (5,), 2, 0]
             )  # fmt: skip
         visits.append(HistoricVisit(**fields))  # type: ignore[arg-type]
@@ -249,3 +250,28 @@ def test_array_visit_check_agrees_with_the_record_by_record_rules(seed: int) -> 
     except (TypeError, AttributeError):
         expected = None  # the record-by-record check fails on such values: the fast one defers
     assert _visits_fine(visits, patients, ctx) is bool(expected)
+
+
+def test_a_visit_longer_than_the_longest_appointment_is_refused_by_both_checks() -> None:
+    """History follows the booking rule's 8-hour limit: window reads rely on it."""
+    start = 100_000
+    fine = HistoricVisit(
+        clinic_id=1, provider_id=1, chair_id=1, start_epoch=start, end_epoch=start + 8 * 3600,
+        booked_epoch=start - 86_400, status="booked", procedure_codes=("D0120",), patient_id=1,
+    )  # fmt: skip
+    too_long = fine._replace(end_epoch=start + 8 * 3600 + 60)
+    assert check_visit(0, fine) == []
+    assert check_visit(0, too_long) == [
+        "it lasts longer than 8 hours (the longest an appointment can be)"
+    ]
+    patients = [HistoricPatient(1, "A", "B", "1980-01-01", 0)]
+    ctx = _Context(
+        currency={1: "USD"},
+        provider_kind={1: ProviderKind.DENTIST},
+        provider_clinics={1: {1}},
+        chair_clinic={1: 1},
+        catalog={(1, "D0120"): EXAM},
+        patient_clinic={1: 1},
+    )
+    assert _visits_fine([fine], patients, ctx) is True
+    assert _visits_fine([fine, too_long], patients, ctx) is False
