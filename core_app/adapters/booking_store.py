@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select
 
 from core_app.adapters import orm
-from core_app.adapters.db import plain_rows
 from core_app.domain.appointment import (
     ACTIVE_STATUSES,
     MAX_APPOINTMENT,
@@ -45,20 +44,36 @@ _A = orm.appointments.c
 _CHAIR = select(_CH.chair_id, _CH.clinic_id, _CH.name, _CH.is_active).where(
     _CH.chair_id == bindparam("chair_id")
 )
-_CLINIC = select(
-    _CL.clinic_id, _CL.name, _CL.timezone, _CL.currency, _CL.country, _CL.is_active
-).where(_CL.clinic_id == bindparam("clinic_id"))
-_OPENING = (
-    select(_OH.weekday, _OH.start, _OH.end)
-    .where(_OH.clinic_id == bindparam("clinic_id"))
+#: a clinic with its opening hours, a provider with its working hours: one statement each
+_CLINIC = (
+    select(
+        _CL.clinic_id,
+        _CL.name,
+        _CL.timezone,
+        _CL.currency,
+        _CL.country,
+        _CL.is_active,
+        _OH.weekday,
+        _OH.start,
+        _OH.end,
+    )
+    .outerjoin_from(orm.clinics, orm.clinic_opening_hours, _OH.clinic_id == _CL.clinic_id)
+    .where(_CL.clinic_id == bindparam("clinic_id"))
     .order_by(_OH.weekday, _OH.start)
 )
-_PROVIDER = select(_PR.provider_id, _PR.name, _PR.kind, _PR.is_active).where(
-    _PR.provider_id == bindparam("provider_id")
-)
-_WORKING = (
-    select(_WH.clinic_id, _WH.weekday, _WH.start, _WH.end)
-    .where(_WH.provider_id == bindparam("provider_id"))
+_PROVIDER = (
+    select(
+        _PR.provider_id,
+        _PR.name,
+        _PR.kind,
+        _PR.is_active,
+        _WH.clinic_id,
+        _WH.weekday,
+        _WH.start,
+        _WH.end,
+    )
+    .outerjoin_from(orm.providers, orm.provider_working_hours, _WH.provider_id == _PR.provider_id)
+    .where(_PR.provider_id == bindparam("provider_id"))
     .order_by(_WH.weekday, _WH.start)
 )
 _PATIENT_COLUMNS = (
@@ -145,10 +160,10 @@ def chair(connection: Connection, chair_id: int) -> Chair | None:
 
 
 def clinic(connection: Connection, clinic_id: int) -> Clinic | None:
-    row = connection.execute(_CLINIC, {"clinic_id": clinic_id}).first()
-    if row is None:
+    rows = [_values(r) for r in connection.execute(_CLINIC, {"clinic_id": clinic_id})]
+    if not rows:
         return None
-    found_id, name, timezone, currency, country, is_active = _values(row)
+    found_id, name, timezone, currency, country, is_active = rows[0][:6]
     found = Clinic(
         name=name,
         timezone=timezone,
@@ -157,27 +172,17 @@ def clinic(connection: Connection, clinic_id: int) -> Clinic | None:
         clinic_id=found_id,
         is_active=is_active,
     )
-    found.opening_hours = [
-        OpeningHours(weekday, start, end)
-        for weekday, start, end in plain_rows(
-            connection.execute(_OPENING, {"clinic_id": clinic_id})
-        )
-    ]
+    found.opening_hours = [OpeningHours(*r[6:]) for r in rows if r[6] is not None]
     return found
 
 
 def provider(connection: Connection, provider_id: int) -> Provider | None:
-    row = connection.execute(_PROVIDER, {"provider_id": provider_id}).first()
-    if row is None:
+    rows = [_values(r) for r in connection.execute(_PROVIDER, {"provider_id": provider_id})]
+    if not rows:
         return None
-    found_id, name, kind, is_active = _values(row)
+    found_id, name, kind, is_active = rows[0][:4]
     found = Provider(name=name, kind=kind, provider_id=found_id, is_active=is_active)
-    found.working_hours = [
-        WorkingHours(clinic_id, weekday, start, end)
-        for clinic_id, weekday, start, end in plain_rows(
-            connection.execute(_WORKING, {"provider_id": provider_id})
-        )
-    ]
+    found.working_hours = [WorkingHours(*r[4:]) for r in rows if r[4] is not None]
     return found
 
 
