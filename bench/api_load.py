@@ -13,7 +13,10 @@ that overlap on the same dentist, chair or patient (none may exist: no overbooks
 
 The last line on stdout is one JSON object: book_p50_ms, book_p95_ms, day_list_p50_ms,
 day_list_p95_ms, errors (any other status or a transport error), conflicts, bookings,
-double_bookings, clients, rounds, day_list_size_max, backend, cpu_count.
+double_bookings, clients, rounds, server_cpu_ms_per_request and client_cpu_ms_per_request
+(user + system CPU of the server's processes, from /proc, and of this process, over the run,
+per request: less sensitive than wall time to what else the machine runs), the load average
+before and after, day_list_size_max, backend, cpu_count.
 """
 
 from __future__ import annotations
@@ -111,6 +114,28 @@ def build_practice(settings: Settings) -> dict[str, Any]:
         return {"clinic": clinic, "dentists": dentists, "chairs": chairs, "patients": patient_ids}
     finally:
         app.close()
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its (live) children, from /proc (Linux):
+    the server's CPU cost, whatever else the shared machine runs meanwhile."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state (field 3); ppid is field 4, utime 14, stime 15
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 def free_port() -> int:
@@ -287,12 +312,19 @@ def main() -> None:
         ]
         for thread in threads:
             thread.start()
+        load_before = load_average()
         start.wait()
         print(f"{args.clients} clients running ...", file=sys.stderr)
+        server_cpu0 = process_tree_cpu_s(server.pid)
+        client0 = os.times()
         t0 = time.perf_counter()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - t0
+        client1 = os.times()
+        server_cpu = process_tree_cpu_s(server.pid) - server_cpu0
+        client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+        requests = len(out.book_ms) + len(out.list_ms)
         if out.error_samples:
             print(f"errors: {out.error_samples}", file=sys.stderr)
         result = {
@@ -308,8 +340,12 @@ def main() -> None:
             "workers": args.workers,
             "think_ms": args.think_ms,
             "rounds": args.rounds,
-            "requests": len(out.book_ms) + len(out.list_ms),
+            "requests": requests,
             "wall_s": round(wall, 1),
+            "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, requests), 2),
+            "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, requests), 2),
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
             "day_list_size_max": out.list_size_max,
             "backend": "sqlite",
             "cpu_count": os.cpu_count(),

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         900, gt=0, description="How long a locked username stays locked (seconds)."
     )
     api_threads: int = Field(
-        0, ge=0, description="Threads serving API requests; 0: 2 on SQLite, 16 on PostgreSQL."
+        0, ge=0, description="Threads serving API requests; 0: 1 on SQLite, 16 on PostgreSQL."
     )
     card_processor: str = Field(
         "in_person", description="`in_person` (record card payments taken at the desk) or `stripe`."
