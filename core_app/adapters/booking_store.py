@@ -45,7 +45,8 @@ _PC = orm.procedures.c
 _A = orm.appointments.c
 
 _HOURS = ("weekday", "start", "end")
-_CHAIR = select(_CH.chair_id, _CH.clinic_id, _CH.name, _CH.is_active).where(
+_CHAIR_COLUMNS = ("chair_id", "clinic_id", "name", "is_active")
+_CHAIR = select(*(_CH[name] for name in _CHAIR_COLUMNS)).where(
     _CH.chair_id == bindparam("chair_id")
 )
 #: a clinic with its opening hours, a provider with its working hours: one statement each
@@ -168,12 +169,7 @@ def _fields(names: Sequence[str], row: Any) -> dict[str, Any]:
 
 def chair(connection: Connection, chair_id: int) -> Chair | None:
     row = connection.execute(_CHAIR, {"chair_id": chair_id}).first()
-    if row is None:
-        return None
-    found_id, clinic_id, name, is_active = _values(row)
-    return _loaded(
-        Chair, {"clinic_id": clinic_id, "name": name, "chair_id": found_id, "is_active": is_active}
-    )
+    return None if row is None else _loaded(Chair, _fields(_CHAIR_COLUMNS, row))
 
 
 def clinic(connection: Connection, clinic_id: int) -> Clinic | None:

@@ -11,6 +11,7 @@ from core_app.domain import appointment as rules
 from core_app.domain.appointment import Appointment, BookingSource, Slot
 from core_app.domain.exceptions import ValidationError
 from core_app.domain.hours import ensure_utc
+from core_app.domain.practice import Chair
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer import reminders
 from core_app.service_layer.unit_of_work import UnitOfWork
@@ -44,10 +45,12 @@ def book_in_transaction(
     overbook_of: int | None,
     source: BookingSource,
     allow_past: bool = False,
+    chair: Chair | None = None,
 ) -> int:
     """The booking rules and the insert, inside the caller's open unit of work (whose use case
-    checked the actor's permission for the chair's clinic). Reads and inserts are Core
-    statements on the unit of work's connection (`booking_store`); the rules are the domain's."""
+    checked the actor's permission for the chair's clinic; `chair`, when the caller read it
+    for that check, is not read again). Reads and inserts are Core statements on the unit of
+    work's connection (`booking_store`); the rules are the domain's."""
     if uow.session.new or uow.session.dirty or uow.session.deleted:
         uow.session.flush()  # the statements below read the connection, not the session
     connection = uow.session.connection()
@@ -59,7 +62,8 @@ def book_in_transaction(
     ordered = sorted(procedures, key=lambda p: list(codes).index(p.code))
     minutes = sum(p.default_duration_min for p in ordered)
     stop = end_at or start_at + timedelta(minutes=minutes)
-    chair = require(booking_store.chair(connection, chair_id), "chair", chair_id)
+    if chair is None or chair.chair_id != chair_id:
+        chair = require(booking_store.chair(connection, chair_id), "chair", chair_id)
     clinic = require(booking_store.clinic(connection, chair.clinic_id), "clinic", chair.clinic_id)
     provider = require(booking_store.provider(connection, provider_id), "provider", provider_id)
     slot = Slot(clinic=clinic, provider=provider, chair=chair, start_at=start_at, end_at=stop)
@@ -146,6 +150,7 @@ def book_appointment(
                 overbook_of=overbook_of,
                 source=source,
                 allow_past=allow_past,
+                chair=chair,
             )
 
         return idempotent(
