@@ -10,16 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import repeat
 
 import numpy as np
 
 from core_app.domain.appointment import BookingSource
-from core_app.domain.history import HistoricPatient, HistoricPayment, HistoricRefund, HistoricVisit
+from core_app.domain.history import HistoricPatient
 from core_app.domain.request import NewRequest, RequestKind
 from core_app.domain.staff import Actor
 from core_app.service_layer.bootstrap import App
 from core_app.service_layer.history import load_history
+from core_app.service_layer.history_columns import (
+    NO_TIME,
+    PaymentColumns,
+    VisitColumns,
+    load_history_columns,
+)
 from core_app.service_layer.open_requests import load_requests
 from simulator import booking, future, generate
 from simulator.generate import World
@@ -38,10 +43,6 @@ class Stored:
     refunds: int
     charges: int
     requests: int  # open requests stored in the core
-
-
-def _optional(values: IntArray) -> list[int | None]:
-    return [None if v < 0 else v for v in values.tolist()]
 
 
 def patients(world: World, clinic_ids: list[int]) -> list[HistoricPatient]:
@@ -79,6 +80,11 @@ def patients(world: World, clinic_ids: list[int]) -> list[HistoricPatient]:
     ]
 
 
+def _times(values: IntArray) -> IntArray:
+    """The simulator's times (-1: none) as the bulk path's (`NO_TIME`: none)."""
+    return np.where(values < 0, NO_TIME, values)
+
+
 def visits(
     world: World,
     rows: slice,
@@ -86,61 +92,50 @@ def visits(
     provider_ids: list[int],
     chair_ids: list[int],
     patient_ids: IntArray,
-) -> list[HistoricVisit]:
-    """The appointments in `rows` as the bulk path's records, built column by column."""
+) -> VisitColumns:
+    """The appointments in `rows` as the bulk path's columns."""
     a = world.appointments
-    n = len(a.start[rows])
-    codes = generate.CODE_SETS
-    columns = (
-        np.asarray(clinic_ids)[a.clinic[rows]].tolist(),
-        np.asarray(provider_ids)[a.provider[rows]].tolist(),
-        np.asarray(chair_ids)[a.chair[rows]].tolist(),
-        a.start[rows].tolist(),
-        a.end[rows].tolist(),
-        a.booked[rows].tolist(),
-        [future.STATUSES[s] for s in a.status[rows].tolist()],
-        [codes[c] for c in a.code_set[rows].tolist()],
-        patient_ids[a.patient[rows]].tolist(),
-        repeat(None, n),  # new_patient
-        repeat(None, n),  # fees_cents: the catalog's
-        _optional(a.confirmed_at[rows]),
-        _optional(a.checked_in_at[rows]),
-        _optional(a.completed_at[rows]),
-        _optional(a.no_show_at[rows]),
-        _optional(a.cancelled_at[rows]),
-        [None if r < 0 else REASONS[r] for r in a.cancel_reason[rows].tolist()],
-        repeat(None, n),  # source_ref
+    return VisitColumns(
+        clinic_id=np.asarray(clinic_ids, dtype=np.int64)[a.clinic[rows]],
+        provider_id=np.asarray(provider_ids, dtype=np.int64)[a.provider[rows]],
+        chair_id=np.asarray(chair_ids, dtype=np.int64)[a.chair[rows]],
+        patient_id=patient_ids[a.patient[rows]],
+        start_epoch=a.start[rows].astype(np.int64),
+        end_epoch=a.end[rows].astype(np.int64),
+        booked_epoch=a.booked[rows].astype(np.int64),
+        status=a.status[rows].astype(np.int64),
+        code_set=a.code_set[rows].astype(np.int64),
+        confirmed_epoch=_times(a.confirmed_at[rows]),
+        checked_in_epoch=_times(a.checked_in_at[rows]),
+        completed_epoch=_times(a.completed_at[rows]),
+        no_show_epoch=_times(a.no_show_at[rows]),
+        cancelled_epoch=_times(a.cancelled_at[rows]),
+        cancel_reason=a.cancel_reason[rows].astype(np.int64),
+        statuses=future.STATUSES,
+        code_sets=tuple(generate.CODE_SETS),
+        reasons=REASONS,
     )
-    return list(map(HistoricVisit._make, zip(*columns, strict=True)))
 
 
 def payments(
     world: World, chosen: IntArray, first_row: int, clinic_ids: list[int], patient_ids: IntArray
-) -> list[HistoricPayment]:
+) -> PaymentColumns:
     a = world.appointments
     pay = world.payments
     visit = pay.visit[chosen]
-    n = len(chosen)
-    refunds = [
-        (HistoricRefund(amount, at, "overpayment returned"),) if amount > 0 else ()
-        for amount, at in zip(
-            pay.refund_amount[chosen].tolist(), pay.refunded[chosen].tolist(), strict=True
-        )
-    ]
-    columns = (
-        np.asarray(clinic_ids)[a.clinic[visit]].tolist(),
-        pay.amount[chosen].tolist(),
-        repeat(world.params.currency, n),
-        [METHODS[m] for m in pay.method[chosen].tolist()],
-        pay.received[chosen].tolist(),
-        patient_ids[a.patient[visit]].tolist(),
-        repeat(None, n),  # new_patient
-        (visit - first_row).tolist(),
-        repeat(None, n),  # reference
-        refunds,
-        repeat(None, n),  # source_ref
+    return PaymentColumns(
+        clinic_id=np.asarray(clinic_ids, dtype=np.int64)[a.clinic[visit]],
+        patient_id=patient_ids[a.patient[visit]],
+        visit=(visit - first_row).astype(np.int64),
+        amount_cents=pay.amount[chosen].astype(np.int64),
+        method=pay.method[chosen].astype(np.int64),
+        received_epoch=pay.received[chosen].astype(np.int64),
+        refund_cents=np.where(pay.refund_amount[chosen] > 0, pay.refund_amount[chosen], 0),
+        refunded_epoch=pay.refunded[chosen].astype(np.int64),
+        currency=world.params.currency,
+        methods=METHODS,
+        refund_reason="overpayment returned",
     )
-    return list(map(HistoricPayment._make, zip(*columns, strict=True)))
 
 
 #: the core's request kinds for the simulator's, and their urgency (1 routine .. 3 urgent)
@@ -217,7 +212,7 @@ def store(
         hi = min(n, lo + size)
         first, last = np.searchsorted(pay_visit, [lo, hi])
         chosen = pay_order[first:last]
-        loaded = load_history(
+        loaded = load_history_columns(
             app.uow(),
             actor,
             visits=visits(world, slice(lo, hi), clinic_ids, provider_ids, chair_ids, patient_ids),

@@ -13,10 +13,11 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from core_app.adapters import orm
 from core_app.adapters.crypto import installed_keyring
 from core_app.adapters.db import plain_rows
+from core_app.adapters.types import UtcDateTime
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: SQLite page cache during a bulk load (KiB, an upper bound: pages are allocated as used).
 #: A million appointments touch ~1.3 GB of table, index and parent pages; with the usual
@@ -37,6 +42,8 @@ ROWS_PER_STATEMENT = 1000
 SQLITE_MAX_VARIABLES = 999  # the limit of old SQLite versions, when the driver cannot tell
 #: dangling references named when `check_references` fails
 REFERENCES_NAMED = 5
+#: an absent time in an epoch column given to `Writer.insert_columns`
+NO_TIME = -(2**63)
 
 
 class Writer:
@@ -205,6 +212,9 @@ class Writer:
             self.connection.exec_driver_sql(sql, batch)
         return len(batch)
 
+    def _per_statement(self, width: int) -> int:
+        return max(1, min(ROWS_PER_STATEMENT, self._max_variables // width))
+
     def _insert_sqlite(
         self, table: Table, columns: Sequence[str], quoted: str, batch: list[tuple[Any, ...]]
     ) -> None:
@@ -213,27 +223,128 @@ class Writer:
         that the rows would scatter are dropped first and built afterwards (see
         `_indexes_to_rebuild`); a unique index that no longer holds fails when it is built,
         and the load rolls back."""
-        rebuild = self._indexes_to_rebuild(table, columns, batch)
+        position = {name: i for i, name in enumerate(columns)}
+        rebuild = self._indexes_to_rebuild(
+            table, len(batch), lambda ix: _appends(batch, position.get(ix[0]))
+        )
+        per_statement = self._per_statement(len(columns))
+        full = len(batch) - len(batch) % per_statement
+        flat = [
+            tuple(chain.from_iterable(batch[i : i + per_statement]))
+            for i in range(0, full, per_statement)
+        ]
+        self._write_statements(table, len(columns), quoted, flat, batch[full:], rebuild)
+
+    def _write_statements(
+        self,
+        table: Table,
+        width: int,
+        quoted: str,
+        flat: Sequence[Sequence[Any]],
+        tail: Sequence[Sequence[Any]],
+        rebuild: list[tuple[str, str]],
+    ) -> None:
+        """`flat`: the parameters of full multi-row statements; `tail`: the last rows, one
+        statement each."""
         for name, _ in rebuild:
             self.connection.exec_driver_sql(f'DROP INDEX "{name}"')
-        width = len(columns)
-        per_statement = max(1, min(ROWS_PER_STATEMENT, self._max_variables // width))
+        per_statement = self._per_statement(width)
         one = "(" + "?, " * width + f"'{self.now}')"  # our own timestamp text, never input
-        full = len(batch) - len(batch) % per_statement
         head = f"INSERT INTO {table.name} ({quoted}) VALUES "  # noqa: S608 - our metadata
-        if full:
-            flat = [
-                tuple(chain.from_iterable(batch[i : i + per_statement]))
-                for i in range(0, full, per_statement)
-            ]
+        if flat:
             self.connection.exec_driver_sql(head + ", ".join([one] * per_statement), flat)
-        if full < len(batch):
-            self.connection.exec_driver_sql(head + one, batch[full:])
+        if tail:
+            self.connection.exec_driver_sql(head + one, tail)
         for _, definition in rebuild:
             self.connection.exec_driver_sql(definition)
 
+    def insert_columns(self, table: Table, values: Mapping[str, Any], count: int) -> int:
+        """Insert `count` rows given column by column, plus `updated_at`; returns `count`.
+
+        Each value is a numpy array or list of `count` items, or one value for every row.
+        Timestamp columns take UTC epoch seconds (int64, `NO_TIME` for none) and are turned
+        into the column type's text (SQLite) or datetimes here; booleans become the
+        database's flags. No per-row Python objects are made but the values themselves: on
+        SQLite each statement's parameters are put together from slices of the columns."""
+        if count == 0:
+            return 0
+        names = list(values)
+        converted = [self._column(table, name, values[name], count) for name in names]
+        if not self.sqlite:
+            every = [[c.value] * count if isinstance(c, _Constant) else c for c in converted]
+            return self.insert(table, names, zip(*every, strict=True))
+        self._written.append(table.name)
+        width = len(names)
+        per_statement = self._per_statement(width)
+        full = count - count % per_statement
+        # one statement's parameters: the constants in place, the columns' slices between
+        template: list[Any] = [None] * (per_statement * width)
+        varying = []
+        for j, column in enumerate(converted):
+            if isinstance(column, _Constant):
+                template[j::width] = [column.value] * per_statement
+            else:
+                varying.append((j, column))
+        flat = []
+        for lo in range(0, full, per_statement):
+            params = template.copy()
+            for j, column in varying:
+                params[j::width] = column[lo : lo + per_statement]
+            flat.append(tuple(params))
+        rest = count - full
+        last = [[c.value] * rest if isinstance(c, _Constant) else c[full:] for c in converted]
+        tail = list(zip(*last, strict=True))
+        raw = {name: values[name] for name in names}
+        quoted = ", ".join(f'"{name}"' for name in [*names, "updated_at"])
+
+        def job() -> None:
+            rebuild = self._indexes_to_rebuild(
+                table, count, lambda ix: _column_appends(raw, ix, count)
+            )
+            self._write_statements(table, width, quoted, flat, tail, rebuild)
+
+        self._run(job)
+        return count
+
+    def _column(self, table: Table, name: str, value: Any, count: int) -> list[Any] | _Constant:
+        """One column of `insert_columns` as the database takes it: a list, or one value."""
+        import numpy as np
+
+        if not isinstance(value, np.ndarray | list):
+            return _Constant(self.flag(value) if isinstance(value, bool) else value)
+        if len(value) != count:
+            raise ValueError(f"column {name}: {len(value)} values for {count} rows")
+        if isinstance(table.c[name].type, UtcDateTime):
+            return self.epoch_texts(np.asarray(value, dtype=np.int64))
+        if isinstance(value, np.ndarray):
+            if value.dtype == np.bool_ and self.sqlite:
+                value = value.astype(np.int64)
+            items: list[Any] = value.tolist()
+            return items
+        return value
+
+    def epoch_texts(self, epochs: np.ndarray) -> list[Any]:
+        """`times` for an int64 array (`NO_TIME`: None), with numpy: each distinct day's and
+        second's text is made once, and the texts are joined element by element in C."""
+        import numpy as np
+
+        present = epochs != NO_TIME
+        out = np.full(len(epochs), None, dtype=object)
+        known = epochs[present]
+        if len(known):
+            if not self.sqlite:
+                out[present] = [self.at(e) for e in known.tolist()]
+                return list(out.tolist())
+            day = known // 86_400
+            first = int(day.min())
+            days = np.array(
+                [self._day_text[d] for d in range(first, int(day.max()) + 1)], dtype=object
+            )
+            out[present] = days[day - first] + _seconds_of_day()[known - day * 86_400]
+        return list(out.tolist())
+
     def _indexes_to_rebuild(
-        self, table: Table, columns: Sequence[str], batch: list[tuple[Any, ...]]
+        self, table: Table, count: int, appends: Callable[[list[str]], bool]
     ) -> list[tuple[str, str]]:
         """SQLite: when a load adds half the table or more, the secondary indexes its rows
         land all over are dropped before the insert and built once afterwards (a sort), which
@@ -242,13 +353,12 @@ class Writer:
         `updated_at`, references that are all empty, ids in ascending order) is kept: that
         costs next to nothing. All in the caller's transaction: nothing changes for anyone
         else, and a unique index that no longer holds fails when it is built, rolling back."""
-        if not self.sqlite or len(batch) < REBUILD_MIN_ROWS:
+        if not self.sqlite or count < REBUILD_MIN_ROWS:
             return []
         stored = self.connection.scalar(select(func.count()).select_from(table))
-        if 2 * len(batch) < (stored or 0):
+        if 2 * count < (stored or 0):
             return []
-        leading = {str(ix.name): next(iter(ix.columns)).name for ix in table.indexes}
-        position = {name: i for i, name in enumerate(columns)}
+        indexed = {str(ix.name): [c.name for c in ix.columns] for ix in table.indexes}
         rows = self.connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
             "AND sql IS NOT NULL ORDER BY name",
@@ -257,7 +367,7 @@ class Writer:
         return [
             (str(name), str(definition))
             for name, definition in plain_rows(rows)
-            if name not in leading or not _appends(batch, position.get(leading[name]))
+            if name not in indexed or not appends(indexed[name])
         ]
 
     def encrypt(self, value: str | None, field: str) -> str | None:
@@ -279,6 +389,39 @@ def _appends(batch: list[tuple[Any, ...]], column: int | None) -> bool:
     if None in values:
         return False
     return all(a <= b for a, b in pairwise(values))
+
+
+@dataclass(frozen=True)
+class _Constant:
+    """One value for every row of an `insert_columns` column."""
+
+    value: Any
+
+
+def _column_appends(values: Mapping[str, Any], index: list[str], count: int) -> bool:
+    """`_appends` for `insert_columns`: the index's leading column is not among the values
+    or is one value for every row, or its values never decrease."""
+    import numpy as np
+
+    lead = values.get(index[0])
+    if not isinstance(lead, np.ndarray | list):
+        return True
+    if not isinstance(lead, np.ndarray) or lead.dtype == object or len(lead) != count:
+        return _appends([(v,) for v in lead], 0)
+    return count < 2 or bool(np.all(lead[1:] >= lead[:-1]))
+
+
+_SECONDS: list[Any] = []
+
+
+def _seconds_of_day() -> Any:
+    """Second of the day -> `HH:MM:SS.000000`, as an object array (made on first use)."""
+    import numpy as np
+
+    if not _SECONDS:
+        texts = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000000" for s in range(86_400)]
+        _SECONDS.append(np.array(texts, dtype=object))
+    return _SECONDS[0]
 
 
 class _DayText(dict[int, str]):

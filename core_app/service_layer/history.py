@@ -322,10 +322,21 @@ def _free_of_overlaps(
         ((visits[i].chair_id for i in active), (e[2] for e in existing)),
         ((patient_keys[i] for i in active), (e[3] for e in existing)),
     )
+    keys = [np.fromiter((*mine, *stored), np.int64, n) for mine, stored in resources]
+    return free_of_overlaps_arrays(start, end, keys)
+
+
+def free_of_overlaps_arrays(start: Any, end: Any, resources: Sequence[Any]) -> bool:
+    """`_free_of_overlaps` on int64 arrays: intervals [start, end) of positive length, and per
+    resource (provider, chair, patient) the array of its keys."""
+    import numpy as np  # imported here: only bulk loads need it
+
+    n = len(start)
+    if n < 2:
+        return True
     lifted_end = end - end.min()
     span = int(lifted_end.max()) + 1
-    for mine, stored in resources:
-        key = np.fromiter((*mine, *stored), np.int64, n)
+    for key in resources:
         order = np.lexsort((start, key))
         key_sorted = key[order]
         new_group = np.empty(n, dtype=np.bool_)
@@ -449,29 +460,11 @@ def load_history(
         writer = Writer(uow.session.connection())
         with gc_paused():
             try:
-                problems = _check_patients(patients, ctx)
-                problems += _check_visits(uow, visits, patients, ctx, writer)
-                problems += _check_payments(payments, visits, patients, ctx)
-                problems += _check_source_refs(uow, patients, visits, payments)
-                if problems:
-                    raise HistoryRefused(problems)
-                report = _write(writer, patients, visits, payments, ctx, source)
+                report = checked_write(uow, writer, ctx, patients, visits, payments, source)
                 writer.check_references()
             finally:
                 writer.finish()
-        for kind, ids in (
-            ("patient", report.patient_ids),
-            ("appointment", report.appointment_ids),
-            ("payment", report.payment_ids),
-        ):
-            if ids:
-                uow.audit(
-                    actor,
-                    "history.load",
-                    kind,
-                    None,
-                    detail=f"{len(ids)} rows, ids {ids[0]}..{ids[-1]}",
-                )
+        audit_load(uow, actor, report)
         return report
 
     # on an exclusive SQLite engine, the writer checks every reference once, table by table,
@@ -480,6 +473,43 @@ def load_history(
         return run_use_case(
             uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
         )
+
+
+def checked_write(
+    uow: UnitOfWork,
+    writer: Writer,
+    ctx: _Context,
+    patients: Sequence[HistoricPatient],
+    visits: Sequence[HistoricVisit],
+    payments: Sequence[HistoricPayment],
+    source: BookingSource,
+) -> LoadReport:
+    """Every rule on the records, then (when nothing is wrong) their rows; raises
+    `HistoryRefused` with every problem otherwise."""
+    problems = _check_patients(patients, ctx)
+    problems += _check_visits(uow, visits, patients, ctx, writer)
+    problems += _check_payments(payments, visits, patients, ctx)
+    problems += _check_source_refs(uow, patients, visits, payments)
+    if problems:
+        raise HistoryRefused(problems)
+    return _write(writer, patients, visits, payments, ctx, source)
+
+
+def audit_load(uow: UnitOfWork, actor: Actor, report: LoadReport) -> None:
+    """The load's audit entries: one per kind of record, with how many and their ids."""
+    for kind, ids in (
+        ("patient", report.patient_ids),
+        ("appointment", report.appointment_ids),
+        ("payment", report.payment_ids),
+    ):
+        if ids:
+            uow.audit(
+                actor,
+                "history.load",
+                kind,
+                None,
+                detail=f"{len(ids)} rows, ids {ids[0]}..{ids[-1]}",
+            )
 
 
 def _write(
