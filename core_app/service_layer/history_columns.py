@@ -321,7 +321,7 @@ def _payments_fine(p: PaymentColumns, v: VisitColumns, ctx: _Context) -> bool:
     clinics = np.unique(p.clinic_id).tolist()
     if any(ctx.currency.get(c) != p.currency for c in clinics):
         return False  # an unknown clinic, or one that takes another currency
-    if np.any(p.amount_cents <= 0):
+    if p.received_epoch.min() == NO_TIME or np.any(p.amount_cents <= 0):
         return False
     if p.method.min() < 0 or p.method.max() >= len(p.methods):
         return False
