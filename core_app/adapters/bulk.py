@@ -233,23 +233,28 @@ class Writer:
             tuple(chain.from_iterable(batch[i : i + per_statement]))
             for i in range(0, full, per_statement)
         ]
-        self._write_statements(table, len(columns), quoted, flat, batch[full:], rebuild)
+        one = self._row_sql([True] * len(columns))
+        self._write_statements(table, quoted, one, per_statement, flat, batch[full:], rebuild)
+
+    def _row_sql(self, bound: Sequence[bool]) -> str:
+        """One row's `VALUES` part: `?` for each bound column, `NULL` for the others, then
+        `updated_at` (our own timestamp text, never input)."""
+        return "(" + "".join("?, " if b else "NULL, " for b in bound) + f"'{self.now}')"
 
     def _write_statements(
         self,
         table: Table,
-        width: int,
         quoted: str,
+        one: str,
+        per_statement: int,
         flat: Sequence[Sequence[Any]],
         tail: Sequence[Sequence[Any]],
         rebuild: list[tuple[str, str]],
     ) -> None:
-        """`flat`: the parameters of full multi-row statements; `tail`: the last rows, one
-        statement each."""
+        """`flat`: the parameters of full statements of `per_statement` rows (`one` each);
+        `tail`: the last rows, one statement each."""
         for name, _ in rebuild:
             self.connection.exec_driver_sql(f'DROP INDEX "{name}"')
-        per_statement = self._per_statement(width)
-        one = "(" + "?, " * width + f"'{self.now}')"  # our own timestamp text, never input
         head = f"INSERT INTO {table.name} ({quoted}) VALUES "  # noqa: S608 - our metadata
         if flat:
             self.connection.exec_driver_sql(head + ", ".join([one] * per_statement), flat)
@@ -265,7 +270,9 @@ class Writer:
         Timestamp columns take UTC epoch seconds (int64, `NO_TIME` for none) and are turned
         into the column type's text (SQLite) or datetimes here; booleans become the
         database's flags. No per-row Python objects are made but the values themselves: on
-        SQLite each statement's parameters are put together from slices of the columns."""
+        SQLite each statement's parameters are put together from slices of the columns, and a
+        column that is None in every row is written as `NULL` in the statement (binding None
+        costs SQLite's driver an adapter lookup per value)."""
         if count == 0:
             return 0
         names = list(values)
@@ -274,7 +281,11 @@ class Writer:
             every = [[c.value] * count if isinstance(c, _Constant) else c for c in converted]
             return self.insert(table, names, zip(*every, strict=True))
         self._written.append(table.name)
-        width = len(names)
+        bound = [not (isinstance(c, _Constant) and c.value is None) for c in converted]
+        bound[0] = True  # (at least one parameter per row: the rows are counted by them)
+        one = self._row_sql(bound)
+        converted = [c for c, b in zip(converted, bound, strict=True) if b]
+        width = len(converted)
         per_statement = self._per_statement(width)
         full = count - count % per_statement
         # one statement's parameters: the constants in place, the columns' slices between
@@ -301,7 +312,7 @@ class Writer:
             rebuild = self._indexes_to_rebuild(
                 table, count, lambda ix: _column_appends(raw, ix, count)
             )
-            self._write_statements(table, width, quoted, flat, tail, rebuild)
+            self._write_statements(table, quoted, one, per_statement, flat, tail, rebuild)
 
         self._run(job)
         return count
