@@ -44,6 +44,9 @@ SQLITE_MAX_VARIABLES = 999  # the limit of old SQLite versions, when the driver 
 REFERENCES_NAMED = 5
 #: an absent time in an epoch column given to `Writer.insert_columns`
 NO_TIME = -(2**63)
+#: `Writer.epoch_texts` makes the text of every day between the first and the last epoch's
+#: when they are fewer days apart than this, else of each distinct day
+DAYS_SPANNED = 100_000
 
 
 class Writer:
@@ -322,6 +325,8 @@ class Writer:
         import numpy as np
 
         if not isinstance(value, np.ndarray | list):
+            if isinstance(table.c[name].type, UtcDateTime):
+                return _Constant(None if value in (None, NO_TIME) else self.at(int(value)))
             return _Constant(self.flag(value) if isinstance(value, bool) else value)
         if len(value) != count:
             raise ValueError(f"column {name}: {len(value)} values for {count} rows")
@@ -347,11 +352,14 @@ class Writer:
                 out[present] = [self.at(e) for e in known.tolist()]
                 return list(out.tolist())
             day = known // 86_400
-            first = int(day.min())
-            days = np.array(
-                [self._day_text[d] for d in range(first, int(day.max()) + 1)], dtype=object
-            )
-            out[present] = days[day - first] + _seconds_of_day()[known - day * 86_400]
+            first, last = int(day.min()), int(day.max())
+            if last - first < DAYS_SPANNED:  # each day of the span: no sort
+                days = np.array([self._day_text[d] for d in range(first, last + 1)], dtype=object)
+                place = day - first
+            else:  # (far-apart epochs) each distinct day
+                distinct, place = np.unique(day, return_inverse=True)
+                days = np.array([self._day_text[d] for d in distinct.tolist()], dtype=object)
+            out[present] = days[place] + _seconds_of_day()[known - day * 86_400]
         return list(out.tolist())
 
     def _indexes_to_rebuild(

@@ -244,6 +244,14 @@ def test_epoch_texts_are_the_row_paths_timestamps(practice: Practice) -> None:
             texts = writer.epoch_texts(ints([*epochs, NO_TIME]))
             assert texts == [*writer.times(epochs), None]
             assert texts[:-1] == [writer.at(e) for e in epochs]
+            far = [0, 200_000 * 86_400 + 61, 59]  # days far apart: each distinct day's text
+            assert writer.epoch_texts(ints(far)) == [writer.at(e) for e in far]
+            # one time for every row, or none
+            table = orm.appointments
+            assert writer._column(table, "start_at", epochs[4], 2) == bulk._Constant(
+                writer.at(epochs[4])
+            )
+            assert writer._column(table, "confirmed_at", NO_TIME, 2) == bulk._Constant(None)
         finally:
             writer.finish()
 
