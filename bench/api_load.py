@@ -13,12 +13,16 @@ that overlap on the same dentist, chair or patient (none may exist: no overbooks
 
 The last line on stdout is one JSON object: book_p50_ms, book_p95_ms, day_list_p50_ms,
 day_list_p95_ms, errors (any other status or a transport error), conflicts, bookings,
-double_bookings, clients, rounds, day_list_size_max, backend, cpu_count.
+double_bookings, clients, rounds, server_cpu_ms_per_request and client_cpu_ms_per_request
+(user + system CPU of the server's processes, from /proc, and of this process, over the run,
+per request: less sensitive than wall time to what else the machine runs), the load average
+before and after, day_list_size_max, backend, cpu_count.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import math
 import os
@@ -34,6 +38,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -113,20 +118,39 @@ def build_practice(settings: Settings) -> dict[str, Any]:
         app.close()
 
 
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its (live) children, from /proc (Linux):
+    the server's CPU cost, whatever else the shared machine runs meanwhile."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state (field 3); ppid is field 4, utime 14, stime 15
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, workers: int | None) -> subprocess.Popen[bytes]:
     dentops = Path(sys.executable).with_name("dentops")
+    chosen = [] if workers is None else ["--workers", str(workers)]
     server = subprocess.Popen(
-        [
-            *(str(dentops), "api", "--port", str(port), "--log-level", "warning"),
-            "--workers",
-            str(workers),
-        ],
+        [str(dentops), "api", "--port", str(port), "--log-level", "warning", *chosen],
         env=env,
     )
     deadline = time.monotonic() + 120
@@ -159,9 +183,33 @@ class Results:
                 self.error_samples.append(what)
 
 
+class Http:
+    """One client's keep-alive connection (the standard library's `http.client`: the load
+    generator shares the 2 CPUs with the server, so it does as little as it can per request;
+    httpx cost this process about 1.1 ms of CPU per request, and its 16 threads' work queued for
+    this process's one interpreter lock inside the timed span)."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Content-Type": "application/json"}
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        self.connection.request(
+            method, path, body=data, headers={**self.headers, **(headers or {})}
+        )
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def client_run(
     n: int,
-    base: str,
+    port: int,
     practice: dict[str, Any],
     rounds: int,
     days: list[date],
@@ -170,13 +218,16 @@ def client_run(
     think_s: float,
 ) -> None:
     rng = random.Random(n)
-    with httpx.Client(base_url=base, timeout=60) as http:
-        signed = http.post("/v1/auth/sign-in", json={"username": "scheduler", "password": PASSWORD})
-        if signed.status_code != 201:
-            out.error(f"sign-in {signed.status_code}")
+    http = Http(port)
+    try:
+        status, body = http.request(
+            "POST", "/v1/auth/sign-in", {"username": "scheduler", "password": PASSWORD}
+        )
+        if status != 201:
+            out.error(f"sign-in {status}")
             start.wait()
             return
-        http.headers["Authorization"] = f"Bearer {signed.json()['token']}"
+        http.headers["Authorization"] = f"Bearer {json.loads(body)['token']}"
         start.wait()
         for r in range(rounds):
             day = rng.choice(days)
@@ -184,7 +235,7 @@ def client_run(
             begin = datetime(day.year, day.month, day.day, 7, tzinfo=ZONE) + timedelta(
                 minutes=minute
             )
-            body = {
+            booking = {
                 "patient_id": rng.choice(practice["patients"]),
                 "provider_id": rng.choice(practice["dentists"]),
                 "chair_id": rng.choice(practice["chairs"]),
@@ -192,39 +243,42 @@ def client_run(
                 "procedure_codes": ["D0120"],
             }
             t0 = time.perf_counter()
-            booked = http.post(
-                "/v1/appointments", json=body, headers={"Idempotency-Key": f"load-{n}-{r}"}
+            status, _ = http.request(
+                "POST", "/v1/appointments", booking, {"Idempotency-Key": f"load-{n}-{r}"}
             )
             elapsed = (time.perf_counter() - t0) * 1000
             with out.lock:
                 out.book_ms.append(elapsed)
-            if booked.status_code == 201:
+            if status == 201:
                 with out.lock:
                     out.bookings += 1
-            elif booked.status_code == 409:
+            elif status == 409:
                 with out.lock:
                     out.conflicts += 1
             else:
-                out.error(f"book {booked.status_code}")
-            window: dict[str, str | int] = {
-                "start_at": datetime(day.year, day.month, day.day, tzinfo=ZONE).isoformat(),
-                "end_at": datetime(day.year, day.month, day.day, tzinfo=ZONE)
-                .isoformat()
-                .replace("T00:00:00", "T23:59:59"),
-                "limit": 200,
-            }
+                out.error(f"book {status}")
+            midnight = datetime(day.year, day.month, day.day, tzinfo=ZONE).isoformat()
+            window = urlencode(
+                {
+                    "start_at": midnight,
+                    "end_at": midnight.replace("T00:00:00", "T23:59:59"),
+                    "limit": 200,
+                }
+            )
             time.sleep(think_s * rng.uniform(0.5, 1.5))
             t0 = time.perf_counter()
-            listed = http.get("/v1/appointments", params=window)
+            status, body = http.request("GET", f"/v1/appointments?{window}")
             elapsed = (time.perf_counter() - t0) * 1000
             with out.lock:
                 out.list_ms.append(elapsed)
             time.sleep(think_s * rng.uniform(0.5, 1.5))
-            if listed.status_code != 200:
-                out.error(f"list {listed.status_code}")
+            if status != 200:
+                out.error(f"list {status}")
             else:
                 with out.lock:
-                    out.list_size_max = max(out.list_size_max, len(listed.json()["items"]))
+                    out.list_size_max = max(out.list_size_max, len(json.loads(body)["items"]))
+    finally:
+        http.close()
 
 
 def double_bookings(database: Path) -> int:
@@ -248,7 +302,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=25, help="Bookings per client.")
-    parser.add_argument("--workers", type=int, default=1, help="API worker processes.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API worker processes (default: the server's own, DENTOPS_API_WORKERS).",
+    )
     parser.add_argument(
         "--think-ms", type=int, default=0, help="Pause of each client between requests (0: none)."
     )
@@ -274,7 +333,7 @@ def main() -> None:
                 target=client_run,
                 args=(
                     n,
-                    f"http://127.0.0.1:{port}",
+                    port,
                     practice,
                     args.rounds,
                     days,
@@ -287,12 +346,19 @@ def main() -> None:
         ]
         for thread in threads:
             thread.start()
+        load_before = load_average()
         start.wait()
         print(f"{args.clients} clients running ...", file=sys.stderr)
+        server_cpu0 = process_tree_cpu_s(server.pid)
+        client0 = os.times()
         t0 = time.perf_counter()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - t0
+        client1 = os.times()
+        server_cpu = process_tree_cpu_s(server.pid) - server_cpu0
+        client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+        requests = len(out.book_ms) + len(out.list_ms)
         if out.error_samples:
             print(f"errors: {out.error_samples}", file=sys.stderr)
         result = {
@@ -305,11 +371,15 @@ def main() -> None:
             "bookings": out.bookings,
             "double_bookings": double_bookings(folder / "dentops.db"),
             "clients": args.clients,
-            "workers": args.workers,
+            "workers": args.workers or settings.worker_processes(),
             "think_ms": args.think_ms,
             "rounds": args.rounds,
-            "requests": len(out.book_ms) + len(out.list_ms),
+            "requests": requests,
             "wall_s": round(wall, 1),
+            "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, requests), 2),
+            "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, requests), 2),
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
             "day_list_size_max": out.list_size_max,
             "backend": "sqlite",
             "cpu_count": os.cpu_count(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -77,8 +78,14 @@ class Settings(BaseSettings):
     sign_in_lockout_s: int = Field(
         900, gt=0, description="How long a locked username stays locked (seconds)."
     )
+    api_workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="API worker processes; 0: one per CPU, at most 4 (`dentops api --workers`).",
+    )
     api_threads: int = Field(
-        0, ge=0, description="Threads serving API requests; 0: 2 on SQLite, 16 on PostgreSQL."
+        0, ge=0, description="Threads serving API requests; 0: 1 on SQLite, 16 on PostgreSQL."
     )
     card_processor: str = Field(
         "in_person", description="`in_person` (record card payments taken at the desk) or `stripe`."
@@ -93,6 +100,10 @@ class Settings(BaseSettings):
     stripe_webhook_tolerance_s: int = Field(
         300, gt=0, description="Stripe events signed longer ago than this are refused (seconds)."
     )
+
+    def worker_processes(self) -> int:
+        """The API's worker processes (`api_workers`, 0: one per CPU, at most 4)."""
+        return self.api_workers or max(1, min(4, os.cpu_count() or 1))
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -20,6 +20,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _PREFIX = "v1"
+#: decrypted values a key ring keeps, at most (then it starts again): the day list decrypts the
+#: same patients' names on every request
+DECRYPTED_KEPT = 20_000
 
 
 class KeyMaterialError(Exception):
@@ -45,6 +48,10 @@ class KeyRing:
     #: one cipher per key id, made on first use (a new AESGCM per value costs more than the
     #: encryption itself when a bulk load encrypts hundreds of thousands of values)
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False, compare=False)
+    #: (ciphertext, field) -> plaintext of the values this process decrypted lately: each
+    #: ciphertext has its own nonce, so an entry is never stale; a rotation or retirement
+    #: installs a new key ring, which starts empty
+    _decrypted: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def _cipher(self, key_id: str) -> AESGCM:
         cipher = self._ciphers.get(key_id)
@@ -58,6 +65,9 @@ class KeyRing:
         return f"{_PREFIX}.{self.active_key_id}.{_b64(nonce + sealed)}"
 
     def decrypt(self, token: str, *, field: str) -> str:
+        known = self._decrypted.get((token, field))
+        if known is not None:
+            return known
         prefix, key_id, body = token.split(".", 2)
         if prefix != _PREFIX or key_id not in self.encryption_keys:
             raise KeyMaterialError(f"no key {key_id!r} to decrypt {field}")
@@ -68,7 +78,10 @@ class KeyRing:
             raise KeyMaterialError(
                 f"{field} failed authentication (tampered or wrong key)"
             ) from exc
-        return plain.decode()
+        if len(self._decrypted) >= DECRYPTED_KEPT:
+            self._decrypted.clear()
+        text = self._decrypted[token, field] = plain.decode()
+        return text
 
     def pseudonym(self, kind: str, value: int | str) -> str:
         """A stable keyed pseudonym: the same id gives the same token, not reversible."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from core_app.adapters import orm
@@ -207,12 +207,40 @@ class PaymentRepository(Repository[Payment]):
         return self.session.scalars(query).all()
 
 
-class IdempotencyRepository(Repository[IdempotencyRecord]):
-    entity = IdempotencyRecord
+_K = orm.idempotency_keys.c
+_KEY = select(_K.key, _K.command, _K.fingerprint, _K.result_id, _K.created_at).where(
+    _K.key == bindparam("key")
+)
+_INSERT_KEY = insert(orm.idempotency_keys)
+
+
+class IdempotencyRepository:
+    """Core statements on the session's connection (the key is read and written on every
+    create that carries one; records are never changed, so the session need not track them)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     def by_key(self, key: str) -> IdempotencyRecord | None:
-        query = select(IdempotencyRecord).where(orm.idempotency_keys.c.key == key)
-        return self.session.scalars(query).first()
+        row = self.session.connection().execute(_KEY, {"key": key}).first()
+        if row is None:
+            return None
+        values: tuple[Any, ...] = tuple(row)
+        found_key, command, digest, result_id, created_at = values
+        return IdempotencyRecord(found_key, command, digest, result_id, created_at)
+
+    def add(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        self.session.connection().execute(
+            _INSERT_KEY,
+            {
+                "key": record.key,
+                "command": record.command,
+                "fingerprint": record.fingerprint,
+                "result_id": record.result_id,
+                "created_at": record.created_at,
+            },
+        )
+        return record
 
 
 _T = orm.audit_entries.c

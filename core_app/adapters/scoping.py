@@ -43,15 +43,7 @@ def clinics_of(connection: Connection, entity: str, entity_id: int) -> tuple[set
     it works at), None if it does not exist; and whether the answer may be remembered (after
     the transaction that read it commits: a row it created itself could still roll back)."""
     if entity == "provider":
-        p = orm.providers.c
-        h = orm.provider_working_hours.c
-        rows = connection.execute(
-            select(p.provider_id, h.clinic_id)
-            .outerjoin_from(
-                orm.providers, orm.provider_working_hours, h.provider_id == p.provider_id
-            )
-            .where(p.provider_id == entity_id)
-        ).all()
+        rows = connection.execute(_PROVIDER, {"entity_id": entity_id}).all()
         return (None if not rows else {int(r[1]) for r in rows if r[1] is not None}), False
     if entity not in _OWNED:
         raise ValueError(f"unknown entity {entity!r}")

@@ -97,9 +97,13 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
 def _threads(core: App) -> int:
     """Threads that run the (synchronous) routes. SQLite has one writer and every transaction
     takes the write lock first: more threads only poll its busy handler, which makes waits
-    long and unfair; a short queue in front of a few threads is served in order."""
+    long and unfair; a queue in front of one thread is served in order. One thread rather
+    than two: under the GIL a second thread overlaps nothing but SQLite's own calls, and the
+    lock hand-offs and busy polls between the two cost CPU (bench/api_load.py, 16 clients:
+    6.1-6.2 ms of server CPU per request with one thread, 7.6-9.0 with two, same code and
+    hour, docs/benchmarks.md)."""
     wanted = core.settings.api_threads
-    return wanted if wanted > 0 else (2 if core.backend == "sqlite" else 16)
+    return wanted if wanted > 0 else (1 if core.backend == "sqlite" else 16)
 
 
 def create_api(

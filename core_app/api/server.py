@@ -3,6 +3,8 @@ factory (the CLI names it by its import string: the CLI and the API are independ
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from core_app.api.app import create_api
@@ -15,4 +17,9 @@ def from_settings() -> FastAPI:
     core = bootstrap.connect(Settings())
     api = create_api(core)
     api.router.add_event_handler("shutdown", core.close)
+    # everything made so far (modules, routes, schemas, mappers) lives as long as the process:
+    # moved out of the collector's reach, the collections that requests cause only look at
+    # what requests made
+    gc.collect()
+    gc.freeze()
     return api

@@ -6,33 +6,25 @@ from typing import Annotated
 
 import typer
 
+from core_app.cli import api_workers
 from core_app.cli.context import Session
 from core_app.cli.output import emit
+from core_app.config import Settings
 from core_app.service_layer import sessions
-
-#: the API's app factory, by import string: the CLI does not import core_app.api
-API_FACTORY = "core_app.api.server:from_settings"
 
 
 def api(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port on 127.0.0.1.")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes (SQLite: one writer at a time).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Worker processes (default: DENTOPS_API_WORKERS, see README)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs and /openapi.json) on 127.0.0.1 only."""
-    import uvicorn
-
-    uvicorn.run(
-        API_FACTORY,
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        log_level=log_level,
-        workers=workers,
-        server_header=False,
-    )
+    api_workers.serve(port, log_level, workers or Settings().worker_processes())
 
 
 def totp_enrol(

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from core_app.adapters import booking_store
 from core_app.domain import appointment as rules
 from core_app.domain.appointment import Appointment, BookingSource, Slot
 from core_app.domain.exceptions import ValidationError
 from core_app.domain.hours import ensure_utc
+from core_app.domain.practice import Chair
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer import reminders
 from core_app.service_layer.unit_of_work import UnitOfWork
@@ -43,28 +45,41 @@ def book_in_transaction(
     overbook_of: int | None,
     source: BookingSource,
     allow_past: bool = False,
+    chair: Chair | None = None,
 ) -> int:
     """The booking rules and the insert, inside the caller's open unit of work (whose use case
-    checked the actor's permission for the chair's clinic)."""
-    patient = require(uow.patients.get(patient_id), "patient", patient_id)
-    procedures = uow.procedures.by_codes(clinic_id, codes)
+    checked the actor's permission for the chair's clinic; `chair`, when the caller read it
+    for that check, is not read again). Reads and inserts are Core statements on the unit of
+    work's connection (`booking_store`); the rules are the domain's."""
+    if uow.session.new or uow.session.dirty or uow.session.deleted:
+        uow.session.flush()  # the statements below read the connection, not the session
+    connection = uow.session.connection()
+    patient = require(booking_store.patient(connection, patient_id), "patient", patient_id)
+    procedures = booking_store.procedures(connection, clinic_id, codes)
     unknown = sorted(set(codes) - {p.code for p in procedures})
     if unknown:
         raise ValidationError(f"unknown procedure code(s) {', '.join(unknown)}")
     ordered = sorted(procedures, key=lambda p: list(codes).index(p.code))
     minutes = sum(p.default_duration_min for p in ordered)
     stop = end_at or start_at + timedelta(minutes=minutes)
-    slot = _slot(uow, provider_id=provider_id, chair_id=chair_id, start_at=start_at, end_at=stop)
+    if chair is None or chair.chair_id != chair_id:
+        chair = require(booking_store.chair(connection, chair_id), "chair", chair_id)
+    clinic = require(booking_store.clinic(connection, chair.clinic_id), "clinic", chair.clinic_id)
+    provider = require(booking_store.provider(connection, provider_id), "provider", provider_id)
+    slot = Slot(clinic=clinic, provider=provider, chair=chair, start_at=start_at, end_at=stop)
     target = None
     if overbook_of is not None:
         target = require(uow.appointments.get(overbook_of), "appointment", overbook_of)
-    existing = uow.appointments.overlapping(
+    existing = booking_store.overlapping(
+        connection,
         start_at=start_at,
         end_at=stop,
         provider_id=provider_id,
         chair_id=chair_id,
         patient_id=patient_id,
     )
+    if target is not None:  # the rules recognise the overbooked appointment by identity
+        existing = [target if e.appointment_id == target.appointment_id else e for e in existing]
     appointment = rules.book(
         slot=slot,
         patient=patient,
@@ -78,7 +93,7 @@ def book_in_transaction(
         allow_past=allow_past,
         source=source,
     )
-    appointment_id = require_id(uow.appointments.add(appointment).appointment_id)
+    appointment_id = booking_store.add_appointment(connection, appointment)
     action = "appointment.overbook" if overbook_of else "appointment.book"
     if not allow_past or appointment.start_at > uow.now():  # no reminders for past history
         reminders.schedule_for(uow, actor, [appointment_id], replace=False)
@@ -107,7 +122,7 @@ def book_appointment(
     def work(uow: UnitOfWork) -> int:
         start = ensure_utc(start_at, name="start")
         end = ensure_utc(end_at, name="end") if end_at else None
-        chair = require(uow.chairs.get(chair_id), "chair", chair_id)
+        chair = require(booking_store.chair(uow.session.connection(), chair_id), "chair", chair_id)
         actor.require(Action.OVERBOOK if overbook_of else Action.BOOK, clinic_id=chair.clinic_id)
         if allow_past:
             actor.require(Action.IMPORT)
@@ -135,6 +150,7 @@ def book_appointment(
                 overbook_of=overbook_of,
                 source=source,
                 allow_past=allow_past,
+                chair=chair,
             )
 
         return idempotent(

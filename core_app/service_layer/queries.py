@@ -60,8 +60,10 @@ def schedule_row(found: schedule_store.StoredScheduleRow, where: ZoneInfo) -> Sc
         appointment_id=found.appointment_id,
         start_at=found.start_at,
         end_at=found.end_at,
-        local_start=f"{found.start_at.astimezone(where):%Y-%m-%d %H:%M}",
-        local_end=f"{found.end_at.astimezone(where):%H:%M}",
+        # isoformat, sliced, is the same text as strftime("%Y-%m-%d %H:%M") (and "%H:%M") at
+        # about half its cost; the day list formats two per appointment
+        local_start=found.start_at.astimezone(where).isoformat(" ", "minutes")[:16],
+        local_end=found.end_at.astimezone(where).isoformat(timespec="minutes")[11:16],
         status=str(found.status),
         patient_id=found.patient_id,
         patient_name=f"{found.first_name} {found.last_name}",

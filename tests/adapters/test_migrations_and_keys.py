@@ -74,3 +74,20 @@ def test_pseudonyms_are_stable_and_keyed() -> None:
     assert ring.pseudonym("patient", 7) == ring.pseudonym("patient", 7)
     assert ring.pseudonym("patient", 7) != ring.pseudonym("patient", 8)
     assert ring.pseudonym("patient", 7) != other.pseudonym("patient", 7)
+
+
+def test_decrypted_values_are_kept_per_column_and_never_outlive_their_key() -> None:
+    ring = KeyRing.generate()
+    token = ring.encrypt("Ada", field="patients.first_name")
+    assert ring.decrypt(token, field="patients.first_name") == "Ada"
+    assert ring.decrypt(token, field="patients.first_name") == "Ada"  # kept: same answer
+    with pytest.raises(KeyMaterialError):  # kept per column: still bound to it
+        ring.decrypt(token, field="patients.last_name")
+    rotated = ring.with_new_active_key()
+    assert rotated.decrypt(token, field="patients.first_name") == "Ada"
+    retired = rotated.without_key(ring.active_key_id)
+    with pytest.raises(KeyMaterialError):  # a ring without the key knows nothing of it
+        retired.decrypt(token, field="patients.first_name")
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(KeyMaterialError):
+        ring.decrypt(tampered, field="patients.first_name")

@@ -1,9 +1,8 @@
 """One small demo practice per session for the dashboard tests (see practice.py), with the
-DENTOPS_* variables pointing at it while the tests run."""
+DENTOPS_* variables pointing at it while each test that asks for them runs."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,16 +24,14 @@ def practice(tmp_path_factory: pytest.TempPathFactory) -> Practice:
     return build(tmp_path_factory.mktemp("dashboard-practice"), dbt_tests=False)
 
 
-@pytest.fixture(scope="session")
-def practice_env(practice: Practice) -> Iterator[Practice]:
-    saved = {name: os.environ.get(name) for name in practice.env()}
-    os.environ.update(practice.env())
-    yield practice
-    for name, old in saved.items():
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
+@pytest.fixture
+def practice_env(practice: Practice, monkeypatch: pytest.MonkeyPatch) -> Practice:
+    """The DENTOPS_* variables point at the practice for one test only: left set for the
+    session, they would reach every later test of the same process (a CLI test's `init` would
+    then open this practice's database)."""
+    for name, value in practice.env().items():
+        monkeypatch.setenv(name, value)
+    return practice
 
 
 @pytest.fixture(scope="session")
