@@ -104,6 +104,8 @@ DBT_PRELOAD = [
 ]
 #: the file (in dbt's log folder) with the stdout and stderr of the last build's dbt
 DBT_OUTPUT = "dbt_build.out"
+#: the last line of that file: the child's CPU seconds
+DBT_CPU_PREFIX = "dentops: dbt child CPU seconds "
 _context: BaseContext | None = None
 _context_lock = threading.Lock()
 
@@ -120,6 +122,9 @@ class BuildResult:
     seconds: float
     target_path: str
     full_refresh: bool = False
+    #: user and system CPU seconds of the dbt child (not this process's: the child is the
+    #: forkserver's, so not counted in this process's `os.times()` children)
+    dbt_cpu_seconds: float = 0.0
 
 
 def dbt_paths(settings: Settings) -> tuple[Path, Path]:
@@ -253,6 +258,8 @@ def _dbt_child(args: list[str], env: dict[str, str], cwd: str, output: str) -> N
     result = dbtRunner().invoke(args)
     if result.exception is not None:
         print(f"dbt: {result.exception!r}", file=sys.stderr)
+    times = os.times()
+    print(f"{DBT_CPU_PREFIX}{times.user + times.system:.3f}")
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(0 if result.success else 1)
@@ -260,7 +267,7 @@ def _dbt_child(args: list[str], env: dict[str, str], cwd: str, output: str) -> N
 
 def run_dbt(settings: Settings, args: list[str]) -> tuple[int, str]:
     """`dbt args` on this warehouse in a child forked from the dbt forkserver: its exit code
-    (0 when dbt succeeded) and its output."""
+    (0 when dbt succeeded) and its output (the last line its CPU seconds, when it got there)."""
     _, logs = dbt_paths(settings)
     logs.mkdir(parents=True, exist_ok=True)
     output = logs / DBT_OUTPUT
@@ -278,6 +285,11 @@ def run_dbt(settings: Settings, args: list[str]) -> tuple[int, str]:
         raise
     text = output.read_text(errors="replace") if output.exists() else ""
     return (child.exitcode if child.exitcode is not None else -1), text
+
+
+def _child_cpu(output: str) -> float:
+    lines = [line for line in output.splitlines() if line.startswith(DBT_CPU_PREFIX)]
+    return float(lines[-1].removeprefix(DBT_CPU_PREFIX)) if lines else 0.0
 
 
 def build_warehouse(
@@ -337,4 +349,5 @@ def build_warehouse(
         seconds=round(sum(float(r.get("execution_time") or 0) for r in results), 2),
         target_path=str(target),
         full_refresh=full_refresh,
+        dbt_cpu_seconds=_child_cpu(output),
     )
