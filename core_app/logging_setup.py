@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -148,6 +149,12 @@ class JsonFormatter(logging.Formatter):
 
 
 HANDLER_NAME = "dentops-json"
+
+
+def configure_from_environment() -> None:
+    """`configure_logging` at the level DENTOPS_LOG_LEVEL names (WARNING by default): the
+    entry point of every dentops process (the CLI, each API worker)."""
+    configure_logging(os.environ.get("DENTOPS_LOG_LEVEL", "WARNING").upper())
 
 
 def configure_logging(level: int | str = logging.INFO, stream: IO[str] | None = None) -> None:

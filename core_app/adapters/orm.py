@@ -631,3 +631,7 @@ def start_mappers() -> None:
     )
     reg.map_imperatively(IdempotencyRecord, idempotency_keys)
     reg.map_imperatively(AuditEntry, audit_entries)
+    # now, not at the first query: the booking path reads with Core statements and builds
+    # domain objects itself (`booking_store`), so a process whose first request books a taken
+    # slot met the mapped classes' attributes not yet set up (AttributeError, a 500)
+    reg.configure()

@@ -23,6 +23,7 @@ from core_app.api import (
     routes_practice,
 )
 from core_app.api.errors import install_handlers
+from core_app.api.on_the_loop import OnTheLoop
 from core_app.service_layer import card_payments, sessions
 from core_app.service_layer.bootstrap import App
 
@@ -104,6 +105,7 @@ def _threads(core: App) -> int:
     hour, docs/benchmarks.md)."""
     wanted = core.settings.api_threads
     return wanted if wanted > 0 else (1 if core.backend == "sqlite" else 16)
+    # one thread: the routes run on the event loop itself (`core_app.api.on_the_loop`)
 
 
 def create_api(
@@ -146,6 +148,7 @@ def create_api(
         api.include_router(module.router)
     install_handlers(api)
     api.add_middleware(RequestIdMiddleware)
+    api.add_middleware(OnTheLoop, enabled=_threads(core) == 1)
     for route in api_routes(api):
         route_guard(route)  # deny by default: refuse to start with an unguarded route
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core_app.api.errors import ApiError
+from core_app.api.on_the_loop import as_coroutine
 from core_app.domain.staff import Action, Actor
 from core_app.service_layer import sessions
 from core_app.service_layer.bootstrap import App
@@ -56,7 +57,8 @@ def current_actor(app: CoreDep, found_policy: PolicyDep, token: TokenDep) -> Act
     return sessions.actor_for_token(app.uow(), found_policy, token)
 
 
-CurrentActor = Annotated[Actor, Depends(current_actor)]
+#: the session lookup reads the database: by `run_sync`, like the routes
+CurrentActor = Annotated[Actor, Depends(as_coroutine(current_actor))]
 
 
 async def signed_in(actor: CurrentActor) -> Actor:

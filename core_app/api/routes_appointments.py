@@ -20,6 +20,7 @@ from core_app.api.deps import (
     page,
 )
 from core_app.api.errors import ApiError, errors
+from core_app.api.on_the_loop import CoreRoute
 from core_app.api.routes_money import IdempotencyKey
 from core_app.api.schemas import (
     MAX_ID,
@@ -37,7 +38,7 @@ from core_app.domain.staff import Action, Actor
 from core_app.service_layer import api_reads, appointments, no_show_scores, queries, reminders
 from core_app.service_layer.unit_of_work import UnitOfWork
 
-router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
+router = APIRouter(prefix="/v1/appointments", tags=["appointments"], route_class=CoreRoute)
 AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 READ = errors(401, 403, 404, 422, 503)
@@ -46,9 +47,9 @@ MAX_WINDOW = timedelta(days=31)
 
 
 def _out(row: queries.ScheduleRow) -> AppointmentOut:
-    # the row's fields as they are (dataclasses.asdict deep-copies every datetime: it was most
-    # of the day list's time)
-    return AppointmentOut.model_validate(vars(row))
+    # the row's fields read as they are (dataclasses.asdict deep-copies every datetime: it was
+    # most of the day list's time)
+    return AppointmentOut.model_validate(row, from_attributes=True)
 
 
 @router.get(

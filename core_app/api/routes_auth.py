@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends
 
 from core_app.api.deps import CoreDep, CurrentActor, PolicyDep, TokenDep, signed_in
 from core_app.api.errors import errors
+from core_app.api.on_the_loop import CoreRoute
 from core_app.api.schemas import SessionOut, SignIn, TotpConfirm, TotpEnrolOut, UserOut
 from core_app.domain.staff import Actor
 from core_app.service_layer import sessions
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/v1/auth", tags=["auth"], route_class=CoreRoute)
 
 
 def _user(actor: Actor) -> UserOut:

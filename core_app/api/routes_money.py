@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Request
 
 from core_app.api.deps import CoreDep, CurrentActor, allowed
 from core_app.api.errors import errors
+from core_app.api.on_the_loop import CoreRoute
 from core_app.api.schemas import (
     MAX_ID,
     CardPaymentIn,
@@ -23,7 +24,7 @@ from core_app.api.schemas import (
 from core_app.domain.staff import Action
 from core_app.service_layer import api_reads, billing, card_payments
 
-router = APIRouter(prefix="/v1", tags=["payments"])
+router = APIRouter(prefix="/v1", tags=["payments"], route_class=CoreRoute)
 PaymentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdempotencyKey = Annotated[
     str,

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Query
 
 from core_app.api.deps import CoreDep, CurrentActor, PagingDep, allowed, clinic_scope
 from core_app.api.errors import errors
+from core_app.api.on_the_loop import CoreRoute
 from core_app.api.schemas import MAX_ID, BalanceOut, Page, PatientIn, PatientOut, PaymentOut
 from core_app.domain.staff import Action
 from core_app.service_layer import api_reads, billing, patients
 
-router = APIRouter(prefix="/v1/patients", tags=["patients"])
+router = APIRouter(prefix="/v1/patients", tags=["patients"], route_class=CoreRoute)
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID)]
 READ = errors(401, 403, 404, 422, 503)
 

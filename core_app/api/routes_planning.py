@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from core_app.api.deps import CoreDep, CurrentActor, PagingDep, allowed, clinic_scope, page
 from core_app.api.errors import errors
+from core_app.api.on_the_loop import CoreRoute
 from core_app.api.routes_appointments import _out as appointment_out
 from core_app.api.schemas import (
     MAX_ID,
@@ -23,7 +24,7 @@ from core_app.domain.request import NewRequest, RequestStatus, SuggestionStatus
 from core_app.domain.staff import Action
 from core_app.service_layer import api_reads, open_requests, suggestions
 
-router = APIRouter(prefix="/v1", tags=["requests and suggestions"])
+router = APIRouter(prefix="/v1", tags=["requests and suggestions"], route_class=CoreRoute)
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 READ = errors(401, 403, 404, 422, 503)

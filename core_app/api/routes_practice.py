@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from core_app.api.deps import CoreDep, CurrentActor, PagingDep, allowed, page
 from core_app.api.errors import errors
+from core_app.api.on_the_loop import CoreRoute
 from core_app.api.schemas import (
     MAX_ID,
     ChairIn,
@@ -24,7 +25,7 @@ from core_app.domain.hours import parse_weekly_hours
 from core_app.domain.staff import Action
 from core_app.service_layer import api_reads, practice, practice_queries
 
-router = APIRouter(prefix="/v1", tags=["practice"])
+router = APIRouter(prefix="/v1", tags=["practice"], route_class=CoreRoute)
 ClinicId = Annotated[int, Path(ge=1, le=MAX_ID)]
 READ = errors(401, 403, 404, 422, 503)
 WRITE = errors(401, 403, 404, 409, 422, 503)

@@ -24,6 +24,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from core_app.logging_setup import configure_from_environment
+
 if TYPE_CHECKING:
     import uvicorn
 
@@ -55,7 +57,11 @@ def serve_one(port: int, log_level: str) -> None:
 
 
 def _worker(listening: socket.socket, port: int, log_level: str) -> None:
+    """A worker process's entry point: a new interpreter, so it sets up logging (the
+    allow-list that keeps patient data out of every line) as the CLI's own process did."""
     import uvicorn
+
+    configure_from_environment()
 
     uvicorn.Server(uvicorn_config(port, log_level)).run(sockets=[listening])
 

@@ -31,7 +31,7 @@ from core_app.cli.context import Session, refusals
 from core_app.cli.output import emit
 from core_app.config import Settings
 from core_app.domain.exceptions import ValidationError
-from core_app.logging_setup import configure_logging
+from core_app.logging_setup import configure_from_environment
 from core_app.service_layer import bootstrap
 
 app = typer.Typer(
@@ -83,7 +83,7 @@ def main_options(
         typer.Option(envvar="DENTOPS_ACTOR", help="Staff username the command acts as."),
     ] = None,
 ) -> None:
-    configure_logging(os.environ.get("DENTOPS_LOG_LEVEL", "WARNING").upper())
+    configure_from_environment()
     ctx.obj = Session(actor)
     ctx.call_on_close(ctx.obj.close)
 

@@ -3,6 +3,9 @@ to the session, and one statement for the appointments in the way on all three r
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from core_app.adapters import booking_store
 from core_app.service_layer import appointments
 from tests.conftest import Practice, local
@@ -90,3 +93,16 @@ def test_one_statement_finds_what_holds_the_provider_the_chair_or_the_patient(
         [on_provider, on_chair, on_patient]
     )
     assert later == []  # the cancelled appointment holds nothing
+
+
+def test_the_mappers_are_configured_when_mapped_not_at_the_first_query() -> None:
+    # booking_store builds domain objects itself: a new process (an API worker) whose first
+    # request booked a taken slot read their attributes before any ORM query had configured
+    # the mappers, and failed; checked in a new interpreter, where nothing ran before
+    probe = (
+        "from core_app.adapters.orm import mapper_registry, start_mappers\n"
+        "start_mappers()\n"
+        "assert mapper_registry.mappers\n"
+        "assert all(m.configured for m in mapper_registry.mappers)\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
