@@ -36,10 +36,9 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
-
-from multiprocessing.context import BaseContext
 
 import duckdb
 
@@ -106,7 +105,7 @@ DBT_PRELOAD = [
 DBT_OUTPUT = "dbt_build.out"
 #: the last line of that file: the child's CPU seconds
 DBT_CPU_PREFIX = "dentops: dbt child CPU seconds "
-_context: BaseContext | None = None
+_context: ForkServerContext | None = None
 _context_lock = threading.Lock()
 
 
@@ -232,7 +231,7 @@ def build_arguments(*, select: str | None, full_refresh: bool) -> list[str]:
     ]
 
 
-def _dbt_context() -> BaseContext:
+def _dbt_context() -> ForkServerContext:
     """The forkserver context of the builds; the forkserver itself starts with the first."""
     global _context
     with _context_lock:
@@ -253,7 +252,7 @@ def _dbt_child(args: list[str], env: dict[str, str], cwd: str, output: str) -> N
     with open(output, "wb", buffering=0) as out:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415 - imported by the forkserver already
+    from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(args)
     if result.exception is not None:
