@@ -28,7 +28,6 @@ create table if not exists intermediate._incremental_state (
 create table if not exists intermediate._changes (
     model_name varchar, seq bigint, row_id bigint, clinic_id bigint, day_1 date, day_2 date
 );
-create table if not exists intermediate._test_scopes (model_name varchar, invocation_id varchar);
 {% endmacro %}
 
 {#- The raw watermark of `raw_table` this model was last built from (the start of time when
@@ -150,8 +149,7 @@ select * from {{ rows }}
     delete from {{ target }} as stored
     where exists (select 1 from {{ temp }} as batch where {{ key_match }});
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ new_rows }} as fresh;
-    {{ record_test_scope(temp, keys) }}
+    select {{ columns }} from {{ new_rows }} as fresh
 {% endmacro %}
 
 {#- Each clinic's first recorded day, a fingerprint of fct_appointments (new patients are those

@@ -1,13 +1,7 @@
-{#- Staff-typed reasons are not extracted (raw contract). No model reads the events yet
-    (fct_appointments has the status times), only the tests; incremental (not a view) so that an
-    incremental build's tests read only the events loaded since (macros/test_scope.sql) instead
-    of every event in the warehouse. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_keys',
-    unique_key='event_id',
-    post_hook="{{ record_incremental_state() }}",
-) }}
+{#- Staff-typed reasons are not extracted (raw contract). A view: no model reads the events yet
+    (fct_appointments has the status times), only the tests, so a table would be written for
+    nothing. -#}
+{{ config(materialized='view') }}
 with source as (
     select * from {{ source('core', 'appointment_events') }}
 ),
@@ -28,10 +22,6 @@ renamed as (
         cast(from_end_at as {{ dbt.type_timestamp() }}) as from_end_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
     from source
-    {%- if is_incremental() %}
-    -- the rows loaded since this model was last built
-    where updated_at >= {{ changed_since('appointment_events') }}
-    {%- endif %}
 )
 
 select * from renamed

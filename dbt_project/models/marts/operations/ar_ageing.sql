@@ -5,10 +5,7 @@
     bucketed by days since the charge (as-of day minus the charge's clinic-local day):
     0-30, 31-60, 61-90, over 90. A surplus of payments is the patient's credit.
     Incremental by patient: the patients with a charge, payment or refund loaded since the last
-    build; everything when the as-of day moved (every age changes) or a clinic changed. The
-    charges' running totals come from int_charges_accumulated (recomputed there only for the
-    patients with new charges), so a full recompute here joins and sums but does not sort. -#}
--- depends_on: {{ ref('stg_core__charges') }}
+    build; everything when the as-of day moved (every age changes) or a clinic changed. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_keys',
@@ -52,9 +49,8 @@ charges as {{ inlined() }} (
         charges.currency,
         charges.charged_at,
         charges.charged_date,
-        charges.amount_cents,
-        charges.charged_through_cents
-    from {{ ref('int_charges_accumulated') }} as charges
+        charges.amount_cents
+    from {{ ref('stg_core__charges') }} as charges
     cross join as_of
     where charges.charged_date <= as_of.as_of_date
     {{- patient_in_scope(partial, 'charges') }}
@@ -117,10 +113,11 @@ charges_in_order as (
         currency,
         charged_date,
         amount_cents,
-        -- the running total in charge order (int_charges_accumulated): the charges up to the
-        -- as-of day are the first ones in that order (a clinic's days follow its clock), so
-        -- their running totals are the same as over the charges up to that day alone
-        charged_through_cents
+        sum(amount_cents) over (
+            partition by clinic_id, patient_key, currency
+            order by charged_at, charge_id
+            rows between unbounded preceding and current row
+        ) as charged_through_cents
     from charges
 ),
 
