@@ -257,11 +257,33 @@ def _dbt_child(args: list[str], env: dict[str, str], cwd: str, output: str) -> N
     result = dbtRunner().invoke(args)
     if result.exception is not None:
         print(f"dbt: {result.exception!r}", file=sys.stderr)
+    _close_warehouse()
     times = os.times()
     print(f"{DBT_CPU_PREFIX}{times.user + times.system:.3f}")
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(0 if result.success else 1)
+
+
+def _close_warehouse() -> None:
+    """Checkpoint and close the DuckDB connection dbt-duckdb keeps (STACK.md, trap 4). A
+    multiprocessing child ends with `os._exit`, which skips the interpreter's clean-up: without
+    this the build's writes stay in the WAL file, and every reader (each `dentops kpi` query,
+    read-only, cannot checkpoint) replays it on connecting (the bench's KPI query took 2.6
+    times as long)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415
+
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is None:
+        return
+    connection = getattr(environment, "conn", None)
+    if connection is not None:
+        try:
+            connection.execute("CHECKPOINT")
+        except duckdb.Error as error:  # the build's outcome stands; readers replay the WAL
+            print(f"dentops: no checkpoint after the build: {error}", file=sys.stderr)
+    environment.close()
+    DuckDBConnectionManager._ENV = None
 
 
 def run_dbt(settings: Settings, args: list[str]) -> tuple[int, str]:
@@ -335,7 +357,8 @@ def build_warehouse(
             names = ", ".join(_node_name(r) for r in failed)
             details = "; ".join(f"{_node_name(r)}: {r.get('message')}" for r in failed)
             raise WarehouseBuildFailed(f"dbt build failed in {names} ({details})")
-        tail = "\n".join(output.strip().splitlines()[-15:])
+        lines = [line for line in output.splitlines() if not line.startswith(DBT_CPU_PREFIX)]
+        tail = "\n".join("\n".join(lines).strip().splitlines()[-15:])
         raise WarehouseBuildFailed(f"dbt build failed before running any node:\n{tail}")
     if whole and full_refresh:
         (target / BUILT_PROJECT).write_text(fingerprint + "\n")
