@@ -271,7 +271,7 @@ def _close_warehouse() -> None:
     this the build's writes stay in the WAL file, and every reader (each `dentops kpi` query,
     read-only, cannot checkpoint) replays it on connecting (the bench's KPI query took 2.6
     times as long)."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     environment = getattr(DuckDBConnectionManager, "_ENV", None)
     if environment is None:
