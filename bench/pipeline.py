@@ -62,11 +62,27 @@ def log(message: str) -> None:
     print(f"pipeline-bench: {message}", file=sys.stderr, flush=True)
 
 
+#: CPU seconds of each step timed so far (this process and the subprocesses it waited for)
+CPU: dict[str, float] = {}
+#: the 1-minute load average as each step began
+LOAD: dict[str, float] = {}
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time of this process and its finished children (a dbt build's child
+    is the dbt forkserver's: `timed` adds its CPU from the build's result; the forkserver's
+    one-off start, about 2-3 s of CPU, is in no step's figure)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def timed(what: str, step: Callable[[], T]) -> tuple[T, float]:
-    began = time.perf_counter()
+    LOAD[what] = os.getloadavg()[0]
+    began, began_cpu = time.perf_counter(), cpu_seconds()
     result = step()
     seconds = time.perf_counter() - began
-    log(f"{what}: {seconds:.2f} s")
+    CPU[what] = cpu_seconds() - began_cpu + float(getattr(result, "dbt_cpu_seconds", 0.0))
+    log(f"{what}: {seconds:.2f} s (CPU {CPU[what]:.2f} s, load {os.getloadavg()[0]:.1f})")
     return result, seconds
 
 
@@ -260,6 +276,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "incremental_s": round(inc_extract_s + inc_dbt_s, 2),
         "kpi_query_ms": round(kpi_ms, 1),
         "cpu_count": os.cpu_count(),
+        "full_build_cpu_s": round(CPU["full extract_load"] + CPU["full dbt build"], 2),
+        "incremental_cpu_s": round(
+            CPU["incremental extract_load"] + CPU["incremental dbt build"], 2
+        ),
+        "incremental_dbt_build_cpu_s": round(CPU["incremental dbt build"], 2),
         "full_extract_s": round(extract_s, 2),
         "full_dbt_build_s": round(dbt_s, 2),
         "incremental_extract_s": round(inc_extract_s, 2),
@@ -276,6 +297,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "years": args.years,
         "load_average_before": [round(x, 1) for x in load_before],
         "load_average_after": [round(x, 1) for x in os.getloadavg()],
+        "load_1min_at_incremental": round(LOAD["incremental extract_load"], 1),
     }
     print(json.dumps(result, sort_keys=True))
     return result

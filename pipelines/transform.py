@@ -1,10 +1,19 @@
-"""build the warehouse: `dbt build` of `dbt_project/` on the warehouse file, in a subprocess.
+"""build the warehouse: `dbt build` of `dbt_project/` on the warehouse file, in a child process.
 
-A subprocess, not dbtRunner: dbt-duckdb keeps the DuckDB file open in the process that ran it
-(STACK.md, trap 4), which would lock out `dentops kpi` and the next extract while a served
-pipeline lives. dbt's target and log folders sit beside the warehouse file, so builds of
-different warehouses (tests, benchmarks) never share them. The outcome is read from dbt's
-`run_results.json`: a failed test or model fails the build with its name in the message.
+A child process, not dbtRunner in this one: dbt-duckdb keeps the DuckDB file open in the process
+that ran it (STACK.md, trap 4), which would lock out `dentops kpi` and the next extract while a
+served pipeline lives. Each build is a fresh child that runs dbtRunner once and exits, so the
+file is released when the build ends. The child is forked from a warm process, not started
+anew: a multiprocessing forkserver (started on this process's first build and kept while it
+lives: the bench, `dentops pipeline serve`'s worker) that has imported dbt, its DuckDB adapter
+and the tasks of `dbt build` once, which a new interpreter took 2-3 s to do on every build. A
+forkserver, not a bare fork of this process: this process may have threads (Prefect starts
+them), and a forked copy of a threaded process can deadlock on a lock another thread held.
+The forkserver is a new interpreter (fork and exec), single-threaded while it forks. dbt's
+stdout and stderr go to `dbt_build.out` in the log folder (the tail is in the message when dbt
+fails before running any node). dbt's target and log folders sit beside the warehouse file, so
+builds of different warehouses (tests, benchmarks) never share them. The outcome is read from
+dbt's `run_results.json`: a failed test or model fails the build with its name in the message.
 
 Incremental builds (dbt_project/README.md): the big models are dbt incremental models, so a
 build recomputes only what the loads since the last build touched. A full refresh
@@ -22,10 +31,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
-import subprocess
 import sys
+import threading
 from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +75,40 @@ STAMPED_TABLES = frozenset(
 ALWAYS = "ml_no_show_outcomes+"
 
 
+#: imported once by the forkserver the builds are forked from (`__main__`: else each child
+#: would import the parent's main module again; missing modules are skipped): dbt's CLI, the
+#: DuckDB adapter and what `dbt build` imports on its first run
+DBT_PRELOAD = [
+    "__main__",
+    "pipelines.transform",
+    "dbt.cli.main",
+    "dbt.adapters.duckdb",
+    "dbt.adapters.duckdb.impl",
+    "dbt.adapters.duckdb.connections",
+    "dbt.adapters.sql.impl",
+    "dbt.compilation",
+    "dbt.parser.sql",
+    "dbt.task.build",
+    "dbt.task.run",
+    "dbt.task.seed",
+    "dbt.task.test",
+    "dbt.task.snapshot",
+    "dbt.task.function",
+    "dbt.runners",
+    "dbt.graph.thread_pool",
+    "duckdb",
+    "sqlparse",
+    "daff",
+    "babel.dates",
+]
+#: the file (in dbt's log folder) with the stdout and stderr of the last build's dbt
+DBT_OUTPUT = "dbt_build.out"
+#: the last line of that file: the child's CPU seconds
+DBT_CPU_PREFIX = "dentops: dbt child CPU seconds "
+_context: ForkServerContext | None = None
+_context_lock = threading.Lock()
+
+
 class WarehouseBuildFailed(Exception):
     """dbt build failed; the message names the failing tests or models."""
 
@@ -76,6 +121,9 @@ class BuildResult:
     seconds: float
     target_path: str
     full_refresh: bool = False
+    #: user and system CPU seconds of the dbt child (not this process's: the child is the
+    #: forkserver's, so not counted in this process's `os.times()` children)
+    dbt_cpu_seconds: float = 0.0
 
 
 def dbt_paths(settings: Settings) -> tuple[Path, Path]:
@@ -183,6 +231,88 @@ def build_arguments(*, select: str | None, full_refresh: bool) -> list[str]:
     ]
 
 
+def _dbt_context() -> ForkServerContext:
+    """The forkserver context of the builds; the forkserver itself starts with the first."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(DBT_PRELOAD)
+            _context = context
+        return _context
+
+
+def _dbt_child(args: list[str], env: dict[str, str], cwd: str, output: str) -> None:
+    """In the forked child: run `dbt args` with dbtRunner in `env`, stdout and stderr to
+    `output`; exit 0 when dbt succeeded, 1 when not (an exception: multiprocessing prints it
+    and exits 1)."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    with open(output, "wb", buffering=0) as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(args)
+    if result.exception is not None:
+        print(f"dbt: {result.exception!r}", file=sys.stderr)
+    _close_warehouse()
+    times = os.times()
+    print(f"{DBT_CPU_PREFIX}{times.user + times.system:.3f}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(0 if result.success else 1)
+
+
+def _close_warehouse() -> None:
+    """Checkpoint and close the DuckDB connection dbt-duckdb keeps (STACK.md, trap 4). A
+    multiprocessing child ends with `os._exit`, which skips the interpreter's clean-up: without
+    this the build's writes stay in the WAL file, and every reader (each `dentops kpi` query,
+    read-only, cannot checkpoint) replays it on connecting (the bench's KPI query took 2.6
+    times as long)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is None:
+        return
+    connection = getattr(environment, "conn", None)
+    if connection is not None:
+        try:
+            connection.execute("CHECKPOINT")
+        except duckdb.Error as error:  # the build's outcome stands; readers replay the WAL
+            print(f"dentops: no checkpoint after the build: {error}", file=sys.stderr)
+    environment.close()
+    DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(settings: Settings, args: list[str]) -> tuple[int, str]:
+    """`dbt args` on this warehouse in a child forked from the dbt forkserver: its exit code
+    (0 when dbt succeeded) and its output (the last line its CPU seconds, when it got there)."""
+    _, logs = dbt_paths(settings)
+    logs.mkdir(parents=True, exist_ok=True)
+    output = logs / DBT_OUTPUT
+    child = _dbt_context().Process(
+        target=_dbt_child,
+        args=(args, dbt_environment(settings), os.getcwd(), str(output)),
+        name="dbt",
+    )
+    child.start()
+    try:
+        child.join()
+    except BaseException:  # interrupted: the build does not outlive its caller
+        child.kill()
+        child.join()
+        raise
+    text = output.read_text(errors="replace") if output.exists() else ""
+    return (child.exitcode if child.exitcode is not None else -1), text
+
+
+def _child_cpu(output: str) -> float:
+    lines = [line for line in output.splitlines() if line.startswith(DBT_CPU_PREFIX)]
+    return float(lines[-1].removeprefix(DBT_CPU_PREFIX)) if lines else 0.0
+
+
 def build_warehouse(
     settings: Settings,
     *,
@@ -212,25 +342,23 @@ def build_warehouse(
         (target / BUILT_SOURCES).unlink(missing_ok=True)
         if full_refresh:
             (target / BUILT_PROJECT).unlink(missing_ok=True)
-    completed = subprocess.run(  # noqa: S603 - our own dbt, fixed arguments
+    returncode, output = run_dbt(
+        settings,
         dbt_command(
             settings,
             *build_arguments(select=select, full_refresh=full_refresh),
             project_dir=project_dir,
-        ),
-        env=dbt_environment(settings),
-        capture_output=True,
-        text=True,
-        check=False,
+        )[1:],
     )
     results = read_results(target)
     failed = [r for r in results if r.get("status") in FAILED]
-    if completed.returncode != 0 or failed:
+    if returncode != 0 or failed:
         if failed:
             names = ", ".join(_node_name(r) for r in failed)
             details = "; ".join(f"{_node_name(r)}: {r.get('message')}" for r in failed)
             raise WarehouseBuildFailed(f"dbt build failed in {names} ({details})")
-        tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
+        lines = [line for line in output.splitlines() if not line.startswith(DBT_CPU_PREFIX)]
+        tail = "\n".join("\n".join(lines).strip().splitlines()[-15:])
         raise WarehouseBuildFailed(f"dbt build failed before running any node:\n{tail}")
     if whole and full_refresh:
         (target / BUILT_PROJECT).write_text(fingerprint + "\n")
@@ -243,4 +371,5 @@ def build_warehouse(
         seconds=round(sum(float(r.get("execution_time") or 0) for r in results), 2),
         target_path=str(target),
         full_refresh=full_refresh,
+        dbt_cpu_seconds=_child_cpu(output),
     )
