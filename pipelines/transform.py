@@ -35,6 +35,9 @@ import multiprocessing
 import os
 import sys
 import threading
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
@@ -75,11 +78,9 @@ STAMPED_TABLES = frozenset(
 ALWAYS = "ml_no_show_outcomes+"
 
 
-#: imported once by the forkserver the builds are forked from (`__main__`: else each child
-#: would import the parent's main module again; missing modules are skipped): dbt's CLI, the
-#: DuckDB adapter and what `dbt build` imports on its first run
+#: imported once by the forkserver the builds are forked from (missing modules are skipped):
+#: dbt's CLI, the DuckDB adapter and what `dbt build` imports on its first run
 DBT_PRELOAD = [
-    "__main__",
     "pipelines.transform",
     "dbt.cli.main",
     "dbt.adapters.duckdb",
@@ -297,7 +298,8 @@ def run_dbt(settings: Settings, args: list[str]) -> tuple[int, str]:
         args=(args, dbt_environment(settings), os.getcwd(), str(output)),
         name="dbt",
     )
-    child.start()
+    with _main_module_hidden():
+        child.start()
     try:
         child.join()
     except BaseException:  # interrupted: the build does not outlive its caller
@@ -306,6 +308,21 @@ def run_dbt(settings: Settings, args: list[str]) -> tuple[int, str]:
         raise
     text = output.read_text(errors="replace") if output.exists() else ""
     return (child.exitcode if child.exitcode is not None else -1), text
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a dbt child starts, this process's main module is an empty one. multiprocessing
+    runs the parent's main script again in each child (and in the forkserver), so that objects
+    defined there can be unpickled; the dbt child needs nothing from it, and the script may
+    not be one that can run twice: under the dashboards' tests it was a Streamlit page, which
+    failed without its session and failed the build with it."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _child_cpu(output: str) -> float:

@@ -3,6 +3,8 @@ deployments that `dentops pipeline serve` serves."""
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import duckdb
@@ -10,7 +12,7 @@ import pytest
 
 from core_app.config import Settings
 from core_app.service_layer.bootstrap import initialise
-from pipelines import deployments, flows
+from pipelines import deployments, flows, transform
 from pipelines.transform import WarehouseBuildFailed
 from tests.pipelines.conftest import Reference, copy_practice
 
@@ -38,6 +40,25 @@ def test_a_failing_dbt_test_fails_the_flow_with_its_name(
     assert UNIQUE_TEST in str(state.message)
     with pytest.raises(WarehouseBuildFailed, match=UNIQUE_TEST):
         state.result()
+
+
+def test_a_build_runs_whatever_main_script_started_the_process(
+    reference: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # multiprocessing runs the parent's main script again in its children; under the
+    # dashboards' tests that was a Streamlit page, which failed outside its session and failed
+    # the dbt child with it ("dbt build failed before running any node")
+    page = tmp_path / "page.py"
+    page.write_text('raise RuntimeError("this script cannot run twice")\n')
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    practice = copy_practice(reference.practice, tmp_path / "practice")
+
+    built = transform.build_warehouse(practice.settings, select="stg_core__clinics")
+
+    assert built.nodes > 0
+    assert sys.modules["__main__"] is main  # given back
 
 
 def test_deployments_schedule_nightly_and_hourly_without_overlap():
