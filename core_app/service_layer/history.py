@@ -8,7 +8,7 @@ are written in bulk (see `core_app.adapters.bulk`) and the load is audited.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from operator import attrgetter
@@ -451,16 +451,36 @@ def load_history(
     source: BookingSource = BookingSource.IMPORT,
 ) -> LoadReport:
     """Check everything, then write everything, in one transaction."""
+    clinic_ids = {v.clinic_id for v in visits} | {p.clinic_id for p in patients}
+    return run_load(
+        uow,
+        actor,
+        clinic_ids,
+        lambda uow, writer, ctx: checked_write(
+            uow, writer, ctx, patients, visits, payments, source
+        ),
+    )
+
+
+def run_load(
+    uow: UnitOfWork,
+    actor: Actor,
+    clinic_ids: Iterable[int],
+    write: Callable[[UnitOfWork, Writer, _Context], LoadReport],
+) -> LoadReport:
+    """The use case of a bulk load: the actor may import into every clinic named, `write`
+    checks and writes on one writer, every reference is checked before the commit, and the
+    load is audited; all in one transaction (`load_history`, `load_history_columns`)."""
 
     def work(uow: UnitOfWork) -> LoadReport:
         actor.require(Action.IMPORT)
-        for clinic_id in {v.clinic_id for v in visits} | {p.clinic_id for p in patients}:
+        for clinic_id in clinic_ids:
             actor.require(Action.IMPORT, clinic_id=clinic_id)
         ctx = _context(uow)
         writer = Writer(uow.session.connection())
         with gc_paused():
             try:
-                report = checked_write(uow, writer, ctx, patients, visits, payments, source)
+                report = write(uow, writer, ctx)
                 writer.check_references()
             finally:
                 writer.finish()

@@ -23,23 +23,19 @@ import numpy as np
 
 from core_app.adapters import orm
 from core_app.adapters.bulk import NO_TIME, Writer, active_appointments_between
-from core_app.adapters.db import references_checked_by_the_load
 from core_app.domain import history as rules
 from core_app.domain.appointment import BookingSource
 from core_app.domain.history import HistoricPayment, HistoricRefund, HistoricVisit
-from core_app.domain.staff import Action, Actor
+from core_app.domain.staff import Actor
 from core_app.service_layer.history import (
     LoadReport,
     _Context,
-    _context,
     _setting_reasons,
-    audit_load,
     checked_write,
     free_of_overlaps_arrays,
+    run_load,
 )
-from core_app.service_layer.memory import gc_paused
 from core_app.service_layer.unit_of_work import UnitOfWork
-from core_app.service_layer.use_case import run_use_case
 
 __all__ = ["NO_TIME", "PaymentColumns", "VisitColumns", "load_history_columns"]
 
@@ -167,30 +163,13 @@ def load_history_columns(
 ) -> LoadReport:
     """Check everything, then write everything, in one transaction (see the module)."""
 
-    def work(uow: UnitOfWork) -> LoadReport:
-        actor.require(Action.IMPORT)
-        for clinic_id in np.unique(visits.clinic_id).tolist():
-            actor.require(Action.IMPORT, clinic_id=clinic_id)
-        ctx = _context(uow)
-        writer = Writer(uow.session.connection())
-        with gc_paused():
-            try:
-                if _fine(uow, writer, visits, payments, ctx):
-                    report = _write_columns(writer, visits, payments, ctx, source)
-                else:  # the record way names every problem
-                    report = checked_write(
-                        uow, writer, ctx, (), visits.records(), payments.records(), source
-                    )
-                writer.check_references()
-            finally:
-                writer.finish()
-        audit_load(uow, actor, report)
-        return report
+    def write(uow: UnitOfWork, writer: Writer, ctx: _Context) -> LoadReport:
+        if _fine(uow, writer, visits, payments, ctx):
+            return _write_columns(writer, visits, payments, ctx, source)
+        # the record way names every problem
+        return checked_write(uow, writer, ctx, (), visits.records(), payments.records(), source)
 
-    with references_checked_by_the_load():
-        return run_use_case(
-            uow, actor, action="history.load", entity_type="history", entity_id=None, work=work
-        )
+    return run_load(uow, actor, np.unique(visits.clinic_id).tolist(), write)
 
 
 def _fine(
