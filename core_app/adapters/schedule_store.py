@@ -93,7 +93,8 @@ def _rows(
         return []
     codes: dict[int, list[str]] = {}
     fees: dict[int, int] = {}
-    for appointment_id, code, fee_cents in plain_rows(connection.execute(statements[1], values)):
+    lines = connection.execute(statements[1], values).all()  # in one call, not row by row
+    for appointment_id, code, fee_cents in plain_rows(lines):
         codes.setdefault(appointment_id, []).append(code)
         fees[appointment_id] = fees.get(appointment_id, 0) + fee_cents
     return [

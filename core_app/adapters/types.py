@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,6 +30,31 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        """SQLite: one function from the stored text to the aware datetime. The general path
+        (the driver's text to a naive datetime, then `replace(tzinfo=UTC)`, through two more
+        calls) cost about 1.5 us per value; a day list reads two per appointment."""
+        if dialect.name == "sqlite":
+            return utc_from_sqlite_text
+        return super().result_processor(dialect, coltype)
+
+
+def utc_from_sqlite_text(value: Any) -> datetime | None:
+    """A timestamp as SQLite holds it (UTC text without an offset, as `UtcDateTime` and the
+    bulk loads write it), aware in UTC. Text with an offset, or a number, takes the general
+    path."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value + "+00:00")  # tzinfo is UTC itself
+        except ValueError:
+            parsed = datetime.fromisoformat(value)
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    raise TypeError(f"not a stored timestamp: {type(value).__name__}")
 
 
 class EncryptedText(TypeDecorator[str]):

@@ -12,7 +12,7 @@ from core_app.adapters import request_store, schedule_store, scoping
 from core_app.domain.billing import Payment
 from core_app.domain.exceptions import NotFound
 from core_app.domain.staff import Action, Actor
-from core_app.service_layer.queries import ScheduleRow, clinic_zone, schedule_row
+from core_app.service_layer.queries import ScheduleRow, clinic_zone, local_minutes, schedule_row
 from core_app.service_layer.unit_of_work import UnitOfWork
 from core_app.service_layer.use_case import require, require_id, run_use_case
 
@@ -64,7 +64,7 @@ def get_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Sched
         if found is None or actor.clinic_id not in (None, found.clinic_id):
             raise NotFound("appointment", appointment_id)
         actor.require(Action.READ_SCHEDULE, clinic_id=found.clinic_id)
-        row = schedule_row(found, clinic_zone(uow, found.clinic_id))
+        row = schedule_row(found, local_minutes(clinic_zone(uow, found.clinic_id)))
         uow.audit(actor, "patient.read", "patient", found.patient_id, detail="appointment")
         return row
 

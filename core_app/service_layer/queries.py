@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -59,15 +59,33 @@ def patients_read(patient_ids: Iterable[int], what: str) -> str:
     return f"{what}: patients {','.join(str(i) for i in sorted(set(patient_ids)))}"
 
 
-def schedule_row(found: schedule_store.StoredScheduleRow, where: ZoneInfo) -> ScheduleRow:
+def local_minutes(where: ZoneInfo) -> Callable[[datetime], str]:
+    """A function from a UTC time to its clinic-local "YYYY-MM-DD HH:MM" text that formats
+    each distinct time once: a day's appointments start and end on a few dozen slot
+    boundaries, and converting and formatting one took about 1.2 us (two per appointment)."""
+    known: dict[datetime, str] = {}
+
+    def text(when: datetime) -> str:
+        found = known.get(when)
+        if found is None:
+            # isoformat, sliced, is the same text as strftime("%Y-%m-%d %H:%M") at about
+            # half its cost
+            found = known[when] = when.astimezone(where).isoformat(" ", "minutes")[:16]
+        return found
+
+    return text
+
+
+def schedule_row(
+    found: schedule_store.StoredScheduleRow, local: Callable[[datetime], str]
+) -> ScheduleRow:
+    """`local`: see `local_minutes`."""
     return ScheduleRow(
         appointment_id=found.appointment_id,
         start_at=found.start_at,
         end_at=found.end_at,
-        # isoformat, sliced, is the same text as strftime("%Y-%m-%d %H:%M") (and "%H:%M") at
-        # about half its cost; the day list formats two per appointment
-        local_start=found.start_at.astimezone(where).isoformat(" ", "minutes")[:16],
-        local_end=found.end_at.astimezone(where).isoformat(timespec="minutes")[11:16],
+        local_start=local(found.start_at),
+        local_end=local(found.end_at)[11:],
         status=str(found.status),
         patient_id=found.patient_id,
         patient_name=f"{found.first_name} {found.last_name}",
@@ -95,7 +113,8 @@ def clinic_schedule(
         found = schedule_store.in_window(
             uow.session.connection(), clinic_id=clinic_id, start_at=start_at, end_at=end_at
         )
-        rows = [schedule_row(r, where) for r in found]
+        local = local_minutes(where)
+        rows = [schedule_row(r, local) for r in found]
         if rows:
             detail = patients_read((r.patient_id for r in rows), "schedule")
             uow.audit(actor, "patient.read", "patient", None, detail=detail)
