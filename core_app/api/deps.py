@@ -42,19 +42,29 @@ CoreDep = Annotated[App, Depends(core)]
 PolicyDep = Annotated[sessions.SessionPolicy, Depends(policy)]
 
 
-async def bearer_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or not credentials.credentials:
         raise ApiError(401, "unauthenticated", "sign in first", {"WWW-Authenticate": "Bearer"})
     return credentials.credentials
 
 
+async def bearer_token(credentials: Credentials) -> str:
+    return _token(credentials)
+
+
 TokenDep = Annotated[str, Depends(bearer_token)]
 
 
-def current_actor(app: CoreDep, found_policy: PolicyDep, token: TokenDep) -> Actor:
-    return sessions.actor_for_token(app.uow(), found_policy, token)
+def current_actor(request: Request, credentials: Credentials) -> Actor:
+    """The signed-in actor. Reads the app and the session policy from the request itself, not
+    through dependencies of its own: FastAPI walks a route's whole dependency tree on every
+    request, cached results included, and this one is in every route's tree twice (the role
+    check and the route's own `actor`)."""
+    state = request.app.state
+    return sessions.actor_for_token(state.core.uow(), state.policy, _token(credentials))
 
 
 #: the session lookup reads the database: by `run_sync`, like the routes
