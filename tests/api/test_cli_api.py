@@ -89,22 +89,38 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _connected_sockets(pid: int, port: int) -> int:
-    """Established TCP connections to `port` that process `pid` holds (from /proc)."""
-    established = set()
+def _client_ports(pid: int, port: int) -> set[int]:
+    """The client-side ports of the established TCP connections to `port` that process `pid`
+    holds (from /proc): the connections that worker serves."""
+    remote_port_of = {}
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         if fields[3] == "01" and int(fields[1].split(":")[1], 16) == port:
-            established.add(fields[9])
-    count = 0
+            remote_port_of[fields[9]] = int(fields[2].split(":")[1], 16)
+    found = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
             target = os.readlink(fd)
         except OSError:
             continue
-        if target.startswith("socket:[") and target[8:-1] in established:
-            count += 1
-    return count
+        if target.startswith("socket:[") and target[8:-1] in remote_port_of:
+            found.add(remote_port_of[target[8:-1]])
+    return found
+
+
+def _connect(port: int) -> http.client.HTTPConnection:
+    """A keep-alive connection, answered (so dealt to a worker and served) once."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/v1/clinics")
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 401
+    return connection
+
+
+def _local_port(connection: http.client.HTTPConnection) -> int:
+    assert connection.sock is not None
+    return int(connection.sock.getsockname()[1])
 
 
 def test_the_workers_share_the_connections_and_stop_with_the_server(tmp_path: Path) -> None:
@@ -119,7 +135,7 @@ def test_the_workers_share_the_connections_and_stop_with_the_server(tmp_path: Pa
         [dentops, "api", "--port", str(port), "--workers", "2", "--log-level", "warning"],
         env=os.environ | env,
     )
-    clients = []
+    clients: list[http.client.HTTPConnection] = []
     try:
         for _ in range(600):
             assert server.poll() is None
@@ -131,15 +147,24 @@ def test_the_workers_share_the_connections_and_stop_with_the_server(tmp_path: Pa
         workers = _children(server.pid)
         workers = [w for w in workers if "spawn_main" in Path(f"/proc/{w}/cmdline").read_text()]
         assert len(workers) == 2
-        for _ in range(24):  # keep-alive connections, each answered (so accepted) once
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            connection.request("GET", "/v1/clinics")
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 401
-            clients.append(connection)
-        held = [_connected_sockets(w, port) for w in workers]
-        assert sum(held) == 24 and min(held) > 0, held  # the kernel spread them over both
+        time.sleep(0.5)  # the start-up probes' connections are closed and reported
+        clients = [_connect(port) for _ in range(24)]
+        held = [len(_client_ports(w, port)) for w in workers]
+        assert held == [12, 12], held  # dealt evenly, whatever their addresses
+        # 8 of the first worker's connections close: the next 8 all go to it
+        first = _client_ports(workers[0], port)
+        leaving = [c for c in clients if _local_port(c) in first][:8]
+        for connection in leaving:
+            connection.close()
+            clients.remove(connection)
+        for _ in range(100):
+            if len(_client_ports(workers[0], port)) == 4:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # the worker has reported them closed by now
+        assert [len(_client_ports(w, port)) for w in workers] == [4, 12]
+        clients += [_connect(port) for _ in range(8)]
+        assert [len(_client_ports(w, port)) for w in workers] == [12, 12]
     finally:
         for connection in clients:
             connection.close()
