@@ -251,5 +251,12 @@ def serialise_on_the_audit_chain(factory: Any) -> None:
 
     @event.listens_for(factory, "after_begin")
     def _lock(_session: Any, _transaction: Any, connection: Any) -> None:
-        if connection.dialect.name == "postgresql" and not is_read_only(connection):
-            connection.exec_driver_sql(AUDIT_CHAIN_LOCK)
+        if not is_read_only(connection):
+            lock_the_audit_chain(connection)
+
+
+def lock_the_audit_chain(connection: Connection) -> None:
+    """PostgreSQL: what every writing transaction does first (`serialise_on_the_audit_chain`),
+    for a transaction on a plain connection, which no session event reaches."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(AUDIT_CHAIN_LOCK)

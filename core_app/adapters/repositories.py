@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy import Connection, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from core_app.adapters import orm
@@ -251,9 +251,10 @@ _INSERT_AUDIT = insert(orm.audit_entries)
 
 
 class AuditRepository:
-    """Append-only: no update, no delete (the database refuses them too)."""
+    """Append-only: no update, no delete (the database refuses them too). Works in an ORM
+    session's transaction or a plain connection's."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
         #: the chain's end as this transaction left it: (transaction, seq, hash)
         self._head: tuple[object, int, str] | None = None

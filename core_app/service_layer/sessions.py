@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
+from sqlalchemy import Connection
 
 from core_app.adapters import auth_store
 from core_app.domain.audit import Outcome
@@ -197,20 +198,17 @@ def sign_in(
 
 def actor_for_token(uow: UnitOfWork, policy: SessionPolicy, token: str) -> Actor:
     """The signed-in user behind a session token; refused when unknown, revoked or expired.
-    One query, in the caller's unit of work if one is open, else in a read-only one (no write
-    lock). The last use is written at most once a minute (a write per request would queue
-    every reader behind SQLite's one writer)."""
+    One query, in the caller's unit of work if one is open, else in a read-only transaction on
+    a plain connection (no write lock, no ORM session: it runs on every request). The last
+    use is written at most once a minute (a write per request would queue every reader behind
+    SQLite's one writer)."""
     if uow.active:
-        return _actor_in(uow, policy, token)
-    uow.read_only = True
-    with uow:
-        actor = _actor_in(uow, policy, token)
-        uow.commit()
-        return actor
+        return _actor_in(uow, uow.session.connection(), policy, token)
+    return uow.read_plain(lambda connection: _actor_in(uow, connection, policy, token))
 
 
-def _actor_in(uow: UnitOfWork, policy: SessionPolicy, token: str) -> Actor:
-    found = auth_store.session_with_user(uow.session.connection(), token_hash(token))
+def _actor_in(uow: UnitOfWork, connection: Connection, policy: SessionPolicy, token: str) -> Actor:
+    found = auth_store.session_with_user(connection, token_hash(token))
     now = uow.now()
     if found is None:
         raise SessionInvalid("sign in again: the session is unknown, revoked or expired")
