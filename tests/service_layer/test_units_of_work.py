@@ -8,6 +8,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from core_app.adapters import schedule_store
@@ -178,3 +179,54 @@ def test_a_writing_use_case_cannot_join_a_read_only_unit_of_work(practice: Pract
             read_only=True,
         )
     assert count_rows(practice.app, "appointments") == 0
+
+
+def test_a_plain_read_writes_what_it_holds_after_the_read_and_nothing_if_it_fails(
+    practice: Practice, backend: str
+) -> None:
+    """`read_plain` (the session check's way in): a read-only transaction on a plain
+    connection; its held writes and audit entries are written after it, chained like any."""
+    before = audit_entries(practice.app)
+    uow = practice.app.uow()
+    touched: list[int] = []
+
+    def read(connection: Connection) -> int:
+        assert uow.read_only and not uow.active  # no ORM session, no repositories
+        found = int(connection.execute(text("SELECT COUNT(*) FROM clinics")).scalar_one())
+        uow.write(lambda writer: touched.append(writer.execute(text("SELECT 1")).scalar_one()))
+        uow.audit(practice.admin, "clinic.count", "clinic", None, detail="plain")
+        return found
+
+    assert uow.read_plain(read) == 1
+    assert touched == [1] and not uow.read_only
+    after = audit_entries(practice.app)
+    assert [(e.action, e.detail) for e in after[len(before) :]] == [("clinic.count", "plain")]
+    assert audit_chain.verify_chain(practice.app.uow(), practice.admin).ok
+
+    def failing(connection: Connection) -> int:
+        uow.audit(practice.admin, "clinic.count", "clinic", None, detail="never")
+        raise RuntimeError("the read failed")
+
+    with pytest.raises(RuntimeError):
+        uow.read_plain(failing)
+    assert not uow.read_only
+    assert len(audit_entries(practice.app)) == len(after) + 1  # only the verification's own
+    with uow, pytest.raises(RuntimeError, match="not inside an open unit of work"):
+        uow.read_plain(read)
+
+
+def test_a_writing_transaction_appends_its_entries_in_order_at_commit_and_none_on_rollback(
+    practice: Practice, backend: str
+) -> None:
+    before = len(audit_entries(practice.app))
+    uow = practice.app.uow()
+    with uow:
+        for n in range(3):
+            uow.audit(practice.admin, "clinic.note", "clinic", n)
+        uow.commit()
+    with uow:
+        uow.audit(practice.admin, "clinic.note", "clinic", 99)  # rolled back: never written
+    written = audit_entries(practice.app)[before:]
+    assert [(e.action, e.entity_id) for e in written] == [("clinic.note", str(n)) for n in range(3)]
+    assert [e.seq for e in written] == sorted(e.seq for e in written)
+    assert audit_chain.verify_chain(practice.app.uow(), practice.admin).ok
