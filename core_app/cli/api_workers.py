@@ -4,10 +4,10 @@ uvicorn's own `--workers` shares one listening socket between its processes, and
 process wakes first accepts every connection waiting: 16 clients connecting at once all landed
 in one process while the other sat idle (bench/api_load.py; `ss` showed 16 sockets in one
 worker). One listening socket per worker with `SO_REUSEPORT` let the kernel spread them, but
-by a hash of each connection's addresses: 16 connections split 10/6 or worse in about half
-the runs, and the clients of the busier worker waited 1.6 times as long (a worker serves its
-requests one at a time, so its latency grows with its connections; keep-alive connections
-stay where they landed).
+by a hash of each connection's addresses, which splits 16 connections 10/6 or worse with a
+probability of about 0.45 (binomial); in one measured 10/6 run the clients of the busier
+worker waited 1.6 times as long at the median (a worker serves its requests one at a time,
+so its latency grows with its connections; keep-alive connections stay where they landed).
 
 Here the supervisor holds the one listening socket and deals each accepted connection to the
 worker holding the fewest open connections, over a Unix socket pair per worker (the
