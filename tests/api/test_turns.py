@@ -58,6 +58,29 @@ def _app(work: Callable[[], None]) -> Callable[[Scope, Receive, Send], Coroutine
     return app
 
 
+def _noting(
+    turns: Turns, done: list[str], label: str, send: Send = _discard
+) -> Coroutine[Any, Any, None]:
+    """A request whose work notes `label` in `done`, taking its turn."""
+    return turns.take(_app(lambda: done.append(label)), SCOPE, _whole_body, send)
+
+
+def _holding(
+    release: asyncio.Event, done: list[str] | None = None
+) -> Callable[[Scope, Receive, Send], Coroutine[Any, Any, None]]:
+    """An app that holds its turn until `release` is set (noting "first" in `done`)."""
+
+    async def app(_scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        if done is not None:
+            done.append("first")
+        await release.wait()
+        await send(START)
+        await send(END)
+
+    return app
+
+
 @LOOPS
 def test_turns_go_in_arrival_order_with_the_sockets_read_between(run: Any) -> None:
     events: list[str] = []
@@ -129,7 +152,7 @@ def test_a_request_still_sending_its_body_holds_up_nobody(run: Any) -> None:
 
         slow = asyncio.create_task(turns.take(slow_app, SCOPE, slow_receive, _discard))
         await asyncio.sleep(0)
-        await turns.take(_app(lambda: done.append("quick")), SCOPE, _whole_body, _discard)
+        await _noting(turns, done, "quick")
         assert not slow.done()
         rest_of_body.set()
         await slow
@@ -150,11 +173,9 @@ def test_the_turn_ends_when_the_response_starts(run: Any) -> None:
             if message["type"] == "http.response.body":
                 await reader_is_slow.wait()  # a client that reads its response late
 
-        first = asyncio.create_task(
-            turns.take(_app(lambda: done.append("first")), SCOPE, _whole_body, slow_reader)
-        )
+        first = asyncio.create_task(_noting(turns, done, "first", slow_reader))
         await asyncio.sleep(0)  # `first` has started its response, and waits for its reader
-        await turns.take(_app(lambda: done.append("second")), SCOPE, _whole_body, _discard)
+        await _noting(turns, done, "second")
         assert not first.done()
         reader_is_slow.set()
         await first
@@ -173,7 +194,7 @@ def test_a_failed_request_passes_its_turn_on(run: Any) -> None:
     async def main() -> None:
         turns = Turns()
         failing = turns.take(_app(fail), SCOPE, _whole_body, _discard)
-        after = turns.take(_app(lambda: done.append("after")), SCOPE, _whole_body, _discard)
+        after = _noting(turns, done, "after")
         results = await asyncio.gather(failing, after, return_exceptions=True)
         assert isinstance(results[0], RuntimeError)
 
@@ -189,22 +210,12 @@ def test_a_cancelled_request_leaves_the_line(run: Any) -> None:
         turns = Turns()
 
         release = asyncio.Event()
-
-        async def holding(_scope: Scope, receive: Receive, send: Send) -> None:
-            await receive()
-            done.append("first")
-            await release.wait()  # holds its turn meanwhile
-            await send(START)
-            await send(END)
-
-        first = asyncio.create_task(turns.take(holding, SCOPE, _whole_body, _discard))
+        first = asyncio.create_task(
+            turns.take(_holding(release, done), SCOPE, _whole_body, _discard)
+        )
         await asyncio.sleep(0)  # `first` holds the turn; the next two get in line
-        waiting = asyncio.create_task(
-            turns.take(_app(lambda: done.append("cancelled")), SCOPE, _whole_body, _discard)
-        )
-        last = asyncio.create_task(
-            turns.take(_app(lambda: done.append("last")), SCOPE, _whole_body, _discard)
-        )
+        waiting = asyncio.create_task(_noting(turns, done, "cancelled"))
+        last = asyncio.create_task(_noting(turns, done, "last"))
         await asyncio.sleep(0)
         waiting.cancel()
         await asyncio.sleep(0)
@@ -213,7 +224,7 @@ def test_a_cancelled_request_leaves_the_line(run: Any) -> None:
         with pytest.raises(asyncio.CancelledError):
             await waiting
         # and the line is free again afterwards
-        await turns.take(_app(lambda: done.append("again")), SCOPE, _whole_body, _discard)
+        await _noting(turns, done, "again")
 
     run(main())
     assert done == ["first", "last", "again"]
@@ -226,21 +237,10 @@ def test_a_request_cancelled_as_its_turn_came_passes_it_on(run: Any) -> None:
     async def main() -> None:
         turns = Turns()
         release = asyncio.Event()
-
-        async def holding(_scope: Scope, receive: Receive, send: Send) -> None:
-            await receive()
-            await release.wait()
-            await send(START)
-            await send(END)
-
-        first = asyncio.create_task(turns.take(holding, SCOPE, _whole_body, _discard))
+        first = asyncio.create_task(turns.take(_holding(release), SCOPE, _whole_body, _discard))
         await asyncio.sleep(0)
-        unlucky = asyncio.create_task(
-            turns.take(_app(lambda: done.append("unlucky")), SCOPE, _whole_body, _discard)
-        )
-        last = asyncio.create_task(
-            turns.take(_app(lambda: done.append("last")), SCOPE, _whole_body, _discard)
-        )
+        unlucky = asyncio.create_task(_noting(turns, done, "unlucky"))
+        last = asyncio.create_task(_noting(turns, done, "last"))
         await asyncio.sleep(0)
         handed = turns._line().waiting[0]  # the turn `unlucky` waits for
         release.set()
