@@ -31,6 +31,8 @@ _SHARED = (
     "payments",
     "idempotency",
     "audit_log",
+    # audit entries wait for the commit (`UnitOfWork.audit`): the import's, which writes them
+    "_held_audit",
 )
 
 
