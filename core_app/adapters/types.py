@@ -27,34 +27,35 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else _aware_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
         """SQLite: one function from the stored text to the aware datetime. The general path
         (the driver's text to a naive datetime, then `replace(tzinfo=UTC)`, through two more
-        calls) cost about 1.5 us per value; a day list reads two per appointment."""
+        calls) cost about 1 us more per value: a day list of 80 appointments, 160 values, read
+        in 718 us before, 557 after."""
         if dialect.name == "sqlite":
             return utc_from_sqlite_text
         return super().result_processor(dialect, coltype)
 
 
+def _aware_utc(value: datetime) -> datetime:
+    """A naive datetime taken as UTC, an aware one converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def utc_from_sqlite_text(value: Any) -> datetime | None:
     """A timestamp as SQLite holds it (UTC text without an offset, as `UtcDateTime` and the
-    bulk loads write it), aware in UTC. Text with an offset, or a number, takes the general
-    path."""
+    bulk loads write it), aware in UTC; text with an offset is converted. Anything but text
+    is refused (the driver returns columns of this type as text)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value + "+00:00")  # tzinfo is UTC itself
-        except ValueError:
-            parsed = datetime.fromisoformat(value)
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    raise TypeError(f"not a stored timestamp: {type(value).__name__}")
+    if not isinstance(value, str):
+        raise TypeError(f"not a stored timestamp: {type(value).__name__}")
+    try:
+        return datetime.fromisoformat(value + "+00:00")  # tzinfo is UTC itself
+    except ValueError:
+        return _aware_utc(datetime.fromisoformat(value))
 
 
 class EncryptedText(TypeDecorator[str]):

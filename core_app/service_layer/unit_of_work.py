@@ -131,7 +131,7 @@ class UnitOfWork:
 
     def _write_held(self) -> None:
         """The held writes and audit entries of a read, in one writing transaction of their
-        own, on a plain connection (an ORM session cost about 70 us more per use)."""
+        own, on a plain connection (an ORM session cost 52-73 us more per use)."""
         if not (self._held_audit or self._held_writes):
             return
         with self._engine.connect() as connection, connection.begin():  # BEGIN IMMEDIATE
